@@ -1,0 +1,72 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+// One customer. `_id` is the OIDC `sub` (a random UUID, never the email). Email uniqueness is case-insensitive
+// through `emailNormalized`. Profile claims use the OIDC standard claim names (Core 1.0 §5.1).
+
+export interface Address {
+  formatted?: string;
+  street_address?: string;
+  locality?: string;
+  region?: string;
+  postal_code?: string;
+  country?: string;
+}
+
+export interface Profile {
+  name?: string;
+  given_name?: string;
+  family_name?: string;
+  middle_name?: string;
+  nickname?: string;
+  preferred_username?: string;
+  picture?: string;
+  website?: string;
+  gender?: string;
+  birthdate?: string;
+  zoneinfo?: string;
+  locale?: string;
+  phone_number?: string;
+  phone_number_verified?: boolean;
+  address?: Address;
+}
+
+export interface AccountDocument {
+  _id: string;
+  email: string;
+  emailNormalized: string;
+  emailVerified: boolean;
+  passwordHash?: string;
+  status: 'active' | 'blocked';
+  profile: Profile;
+  lastLoginAt?: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+const addressSchema = new Schema<Address>({
+  formatted: String, street_address: String, locality: String, region: String, postal_code: String, country: String,
+}, { _id: false });
+
+const profileSchema = new Schema<Profile>({
+  name: String, given_name: String, family_name: String, middle_name: String, nickname: String,
+  preferred_username: String, picture: String, website: String, gender: String, birthdate: String,
+  zoneinfo: String, locale: String, phone_number: String, phone_number_verified: Boolean,
+  address: { type: addressSchema, default: undefined },
+}, { _id: false });
+
+export const accountSchema = new Schema<AccountDocument>({
+  _id: { type: String, required: true },
+  email: { type: String, required: true },
+  emailNormalized: { type: String, required: true },
+  emailVerified: { type: Boolean, default: false },
+  passwordHash: { type: String },
+  status: { type: String, enum: ['active', 'blocked'], default: 'active' },
+  profile: { type: profileSchema, default: () => ({}) },
+  lastLoginAt: Date,
+}, { timestamps: true, versionKey: false, collection: 'accounts' });
+
+accountSchema.index({ emailNormalized: 1 }, { unique: true, name: 'email_unique' });
+
+export type AccountModel = Model<AccountDocument>;
+export const accountModel = (connection: Connection): AccountModel =>
+  connection.model<AccountDocument>('Account', accountSchema);

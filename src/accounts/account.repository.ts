@@ -1,0 +1,53 @@
+import { randomUUID } from 'node:crypto';
+import type { AccountDocument, AccountModel, Profile } from './account.model.ts';
+
+export type Account = AccountDocument;
+
+/** Case-insensitive, whitespace-trimmed, Unicode-normalised email for uniqueness and look-up. */
+export const normalizeEmail = (email: string): string => email.trim().normalize('NFKC').toLowerCase();
+
+export interface NewAccount {
+  email: string;
+  passwordHash?: string;
+  emailVerified?: boolean;
+  profile?: Profile;
+}
+
+export function createAccountRepository(model: AccountModel) {
+  return {
+    async findById(id: string): Promise<Account | null> {
+      return model.findById(id).lean<Account>().exec();
+    },
+    async findByEmail(email: string): Promise<Account | null> {
+      return model.findOne({ emailNormalized: normalizeEmail(email) }).lean<Account>().exec();
+    },
+    /** Inserts, or throws a duplicate-key error (code 11000) when the email is taken. */
+    async create(input: NewAccount): Promise<Account> {
+      const document = await model.create({
+        _id: randomUUID(),
+        email: input.email.trim(),
+        emailNormalized: normalizeEmail(input.email),
+        emailVerified: input.emailVerified ?? false,
+        passwordHash: input.passwordHash,
+        profile: input.profile ?? {},
+      });
+      return document.toObject() as Account;
+    },
+    async setPasswordHash(id: string, passwordHash: string): Promise<void> {
+      await model.updateOne({ _id: id }, { $set: { passwordHash } }).exec();
+    },
+    async markEmailVerified(id: string): Promise<void> {
+      await model.updateOne({ _id: id }, { $set: { emailVerified: true } }).exec();
+    },
+    async recordLogin(id: string, at = new Date()): Promise<void> {
+      await model.updateOne({ _id: id }, { $set: { lastLoginAt: at } }).exec();
+    },
+    async list(limit = 100, skip = 0): Promise<Account[]> {
+      return model.find().sort({ createdAt: 1 }).skip(skip).limit(limit).lean<Account[]>().exec();
+    },
+  };
+}
+
+export type AccountRepository = ReturnType<typeof createAccountRepository>;
+
+export const isDuplicateKey = (error: unknown): boolean => (error as { code?: number }).code === 11000;

@@ -1,0 +1,171 @@
+import type { Config } from '../config/config.schema.ts';
+import { AppError } from '../http/app-error.ts';
+import type { RateLimits } from '../http/rate-limits.ts';
+import type { Locale } from '../i18n/i18n.ts';
+import type { Mailer } from '../mail/mailer.ts';
+import type { Audit } from '../ops/audit.ts';
+import type { ActionTokenService } from '../tokens/action-token.service.ts';
+import type { Profile } from './account.model.ts';
+import { isDuplicateKey, normalizeEmail, type Account, type AccountRepository } from './account.repository.ts';
+import type { PasswordHasher } from './password.hasher.ts';
+
+export interface AccountServiceDeps {
+  config: Config;
+  accounts: AccountRepository;
+  hasher: PasswordHasher;
+  tokens: ActionTokenService;
+  mailer: Mailer;
+  limits: RateLimits;
+  audit: Audit;
+  /** Ends every sign-in session of an account (after a password reset). */
+  endSessions(accountId: string): Promise<number>;
+}
+
+export interface RequestMeta {
+  ip: string;
+  locale: Locale;
+}
+
+export function createAccountService(deps: AccountServiceDeps) {
+  const { config, accounts, hasher, tokens, mailer, limits, audit } = deps;
+  const link = (pathname: string, token: string) => `${config.issuer}${pathname}?token=${encodeURIComponent(token)}`;
+
+  function checkPassword(password: string, field = 'password') {
+    if (password.length < config.passwords.minLength) throw new AppError('password.too_short', 400, { field });
+    if (password.length > config.passwords.maxLength) throw new AppError('password.too_long', 400, { field });
+  }
+
+  async function sendVerification(account: Account, locale: Locale) {
+    const issued = await tokens.issue('email_verification', account._id, config.ttl.emailVerification, true);
+    await mailer.send('verify-email', account.email, locale, {
+      link: link('/verify-email', issued.token), code: issued.code, minutes: Math.round(config.ttl.emailVerification / 60),
+    });
+    audit('email_verification.sent', { accountId: account._id });
+  }
+
+  return {
+    /**
+     * Sign-up. The answer is the same whether the email is new or taken (no user enumeration): a taken address
+     * gets a mail saying so, and the caller shows "check your mail" either way.
+     */
+    async register(input: { email: string; password: string; profile?: Profile }, meta: RequestMeta): Promise<Account | undefined> {
+      checkPassword(input.password);
+      await limits.consume('mailPerIp', meta.ip);
+      const passwordHash = await hasher.hash(input.password);
+      try {
+        const account = await accounts.create({ email: input.email, passwordHash, profile: { ...input.profile, locale: meta.locale } });
+        audit('account.created', { accountId: account._id, method: 'signup' });
+        await sendVerification(account, meta.locale);
+        return account;
+      } catch (error) {
+        if (!isDuplicateKey(error)) throw error;
+        const existing = await accounts.findByEmail(input.email);
+        if (existing) await mailer.send('account-exists', existing.email, meta.locale, { link: config.issuer });
+        audit('account.signup_for_existing_email', { accountId: existing?._id });
+        return undefined;
+      }
+    },
+
+    /** Email + password. Unknown email and wrong password give the same error in about the same time. */
+    async authenticate(email: string, password: string, ip: string): Promise<Account> {
+      const accountKey = `${normalizeEmail(email)}`;
+      await limits.check('loginPerIp', ip);
+      await limits.check('loginPerAccount', accountKey);
+      const account = await accounts.findByEmail(email);
+      const ok = account?.passwordHash
+        ? await hasher.verify(account.passwordHash, password)
+        : (await hasher.verifyDummy(password), false);
+      if (!ok || !account) {
+        await limits.consume('loginPerIp', ip).catch(() => undefined);
+        await limits.consume('loginPerAccount', accountKey).catch(() => undefined);
+        audit('login.failed', { accountId: account?._id, reason: account ? 'password' : 'unknown_email', ip });
+        throw new AppError('login.invalid_credentials', 400);
+      }
+      if (account.status !== 'active') {
+        audit('login.refused', { accountId: account._id, reason: 'blocked', ip });
+        throw new AppError('account.blocked', 403);
+      }
+      await limits.reset('loginPerAccount', accountKey);
+      if (hasher.needsRehash(account.passwordHash!)) {
+        await accounts.setPasswordHash(account._id, await hasher.hash(password));
+        audit('password.rehashed', { accountId: account._id });
+      }
+      return account;
+    },
+
+    sendVerification: async (account: Account, meta: RequestMeta) => {
+      await limits.consume('mailPerIp', meta.ip);
+      await sendVerification(account, meta.locale);
+    },
+
+    /** The code typed on the verification page. Wrong codes are counted per account. */
+    async verifyEmailCode(accountId: string, code: string): Promise<void> {
+      await limits.check('codePerAccount', accountId);
+      if (!(await tokens.consumeCode('email_verification', accountId, code))) {
+        await limits.consume('codePerAccount', accountId).catch(() => undefined);
+        audit('email_verification.failed', { accountId });
+        throw new AppError('verification.invalid_code', 400, { field: 'code' });
+      }
+      await accounts.markEmailVerified(accountId);
+      audit('email.verified', { accountId, method: 'code' });
+    },
+
+    /** The link in the verification mail. */
+    async verifyEmailLink(token: string): Promise<void> {
+      const accountId = await tokens.consume('email_verification', token);
+      if (!accountId) throw new AppError('verification.invalid_link', 400);
+      await accounts.markEmailVerified(accountId);
+      audit('email.verified', { accountId, method: 'link' });
+    },
+
+    /** Always looks the same from outside; mails a single-use link only when the account exists. */
+    async requestPasswordReset(email: string, meta: RequestMeta): Promise<void> {
+      await limits.consume('mailPerIp', meta.ip);
+      const account = await accounts.findByEmail(email);
+      if (!account || account.status !== 'active') {
+        audit('password_reset.requested', { reason: 'unknown_email', ip: meta.ip });
+        return;
+      }
+      const issued = await tokens.issue('password_reset', account._id, config.ttl.passwordReset);
+      await mailer.send('password-reset', account.email, meta.locale, {
+        link: link('/password/reset', issued.token), minutes: Math.round(config.ttl.passwordReset / 60),
+      });
+      audit('password_reset.requested', { accountId: account._id, ip: meta.ip });
+    },
+
+    isResetTokenValid: async (token: string) => (await tokens.peek('password_reset', token)) !== undefined,
+
+    /** Sets a new password with a reset token (works once), proves the email, and ends every session. */
+    async resetPassword(token: string, password: string, meta: RequestMeta): Promise<void> {
+      checkPassword(password);
+      const accountId = await tokens.consume('password_reset', token);
+      if (!accountId) throw new AppError('password_reset.invalid_link', 400);
+      await accounts.setPasswordHash(accountId, await hasher.hash(password));
+      await accounts.markEmailVerified(accountId);
+      const ended = await deps.endSessions(accountId);
+      audit('password.reset', { accountId, sessionsEnded: ended, ip: meta.ip });
+      const account = await accounts.findById(accountId);
+      if (account) await mailer.send('password-changed', account.email, meta.locale, {});
+    },
+
+    /** Administrative creation (CLI): the email must be new. */
+    async createByAdmin(input: { email: string; password?: string; name?: string; verified?: boolean }): Promise<Account> {
+      if (input.password !== undefined) checkPassword(input.password);
+      try {
+        const account = await accounts.create({
+          email: input.email,
+          passwordHash: input.password === undefined ? undefined : await hasher.hash(input.password),
+          emailVerified: input.verified ?? false,
+          profile: input.name ? { name: input.name } : {},
+        });
+        audit('account.created', { accountId: account._id, method: 'admin' });
+        return account;
+      } catch (error) {
+        if (isDuplicateKey(error)) throw new AppError('account.email_taken', 409);
+        throw error;
+      }
+    },
+  };
+}
+
+export type AccountService = ReturnType<typeof createAccountService>;

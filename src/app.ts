@@ -1,0 +1,84 @@
+import path from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { bodyParser } from '@koa/bodyparser';
+import Koa, { type Context, type Next } from 'koa';
+import mount from 'koa-mount';
+import type { Container } from './container.ts';
+import { createCsrf } from './http/csrf.ts';
+import { errorHandler, respondWithError } from './http/error-handler.ts';
+import { AppError } from './http/app-error.ts';
+import { pinHostToIssuer } from './http/host-check.ts';
+import { securityHeaders } from './http/security-headers.ts';
+import { staticFiles } from './http/static-files.ts';
+import { createInteractionRouter } from './interaction/interaction.router.ts';
+import { createMailLinksRouter } from './interaction/mail-links.router.ts';
+import { DB_UNAVAILABLE } from './oidc/engine-events.ts';
+import type { Provider } from './oidc/provider.ts';
+import { createOpsRouter } from './ops/ops.router.ts';
+
+// The koa application: our middleware and routes first, the engine mounted last (its routes end the response).
+// No listen() here: see server.ts.
+export function createApp(container: Container): Koa {
+  const { config, logger, pages, audit } = container;
+  const app = new Koa({ proxy: config.proxy, keys: [...config.secrets.cookieKeys] });
+
+  const formMiddleware = [
+    bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' }),
+    createCsrf(`${config.cookies.prefix}_csrf`, (ctx) => audit('csrf.refused', { path: ctx.path, ip: ctx.ip })).middleware,
+  ];
+  const interactionRouter = createInteractionRouter({
+    config, provider: container.provider, stages: container.stages, pages, audit, formMiddleware,
+  });
+  const mailLinksRouter = createMailLinksRouter({ accounts: container.accounts, pages, formMiddleware });
+  const opsRouter = createOpsRouter(container.connection);
+
+  app.use(requestLog(logger));
+  app.use(securityHeaders(config.issuer.startsWith('https:')));
+  app.use(pinHostToIssuer(config.issuer));
+  app.use(errorHandler(pages, logger));
+  app.use(staticFiles(path.resolve(import.meta.dirname, '..', 'public')));
+  app.use(opsRouter.routes());
+  app.use(interactionRouter.routes());
+  app.use(mailLinksRouter.routes());
+  app.use(engineOutageAs503(pages));
+  app.use(mountCurrentProvider(container.provider));
+  return app;
+}
+
+function requestLog(logger: Container['logger']) {
+  return async (ctx: Context, next: Next) => {
+    const started = performance.now();
+    ctx.state.reqId = randomUUID();
+    ctx.set('X-Request-Id', ctx.state.reqId);
+    try {
+      await next();
+    } finally {
+      logger.debug({ reqId: ctx.state.reqId, method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'request');
+    }
+  };
+}
+
+/** The engine answers 500 server_error when its storage fails; an unreachable MongoDB is a 503 instead. */
+function engineOutageAs503(pages: Container['pages']) {
+  return async (ctx: Context, next: Next) => {
+    await next();
+    if ((ctx.state as Record<symbol, unknown>)[DB_UNAVAILABLE]) {
+      ctx.set('Retry-After', '5');
+      respondWithError(ctx, pages, new AppError('service.unavailable', 503));
+    }
+  };
+}
+
+/** Mounts whichever engine instance is current (it is rebuilt after a key rotation). */
+function mountCurrentProvider(current: () => Provider) {
+  const mounted = new WeakMap<Provider, Koa.Middleware>();
+  return (ctx: Context, next: Next) => {
+    const provider = current();
+    let middleware = mounted.get(provider);
+    if (!middleware) {
+      middleware = mount(provider as unknown as Koa);
+      mounted.set(provider, middleware);
+    }
+    return middleware(ctx, next);
+  };
+}

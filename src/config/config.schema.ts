@@ -1,0 +1,113 @@
+import { z } from 'zod';
+
+// Every setting of the IdP, with its default and meaning. The loader (config.loader.ts) fills it from
+// config/default.json, config/<NODE_ENV>.json, the file named by IDP_CONFIG, then the environment:
+// PORT, ISSUER, MONGODB_URI, SMTP_URL, NODE_ENV, and IDP_<PATH> for any key here (e.g. ttl.accessToken
+// is IDP_TTL_ACCESS_TOKEN).
+
+const seconds = (fallback: number, what: string) =>
+  z.number().int().positive().default(fallback).describe(`${what}, in seconds`);
+
+const rateLimit = (points: number, duration: number, what: string) =>
+  z.object({
+    points: z.number().int().positive().default(points).describe(`how many ${what} are allowed per window`),
+    duration: seconds(duration, 'the window'),
+  }).prefault({}).describe(`rate limit on ${what}`);
+
+const resourceServer = z.object({
+  scopes: z.array(z.string().min(1)).default([]).describe('scopes this API understands'),
+  accessTokenTTL: seconds(3600, 'lifetime of access tokens for this API'),
+  accessTokenFormat: z.enum(['jwt', 'opaque']).default('jwt').describe('jwt (RFC 9068) or opaque'),
+});
+
+export const configSchema = z.object({
+  nodeEnv: z.enum(['development', 'production', 'test']).default('development')
+    .describe('NODE_ENV: production refuses generated secrets and insecure settings'),
+  port: z.number().int().min(0).max(65535).default(3000).describe('PORT: TCP port to listen on'),
+  host: z.string().default('0.0.0.0').describe('address to bind'),
+  issuer: z.url().optional().describe('ISSUER: the OpenID Provider identifier; default http://localhost:$PORT'),
+  proxy: z.boolean().default(false)
+    .describe('trust X-Forwarded-* from a TLS-offloading proxy in front of the IdP'),
+  dataDir: z.string().default('./data').describe('where the embedded MongoDB and generated development secrets live'),
+
+  mongodb: z.object({
+    uri: z.string().optional().describe('MONGODB_URI: unset starts an embedded MongoDB under dataDir'),
+    embeddedPort: z.number().int().min(1).max(65535).default(27117)
+      .describe('fixed loopback port of the embedded MongoDB, so the CLI finds a running server'),
+    serverSelectionTimeoutMS: z.number().int().positive().default(5000)
+      .describe('how long a query waits for a reachable MongoDB before failing'),
+    requestTimeoutMS: z.number().int().positive().default(8000)
+      .describe('upper bound for one request waiting on MongoDB before it answers 503'),
+  }).prefault({}),
+
+  secrets: z.object({
+    cookieKeys: z.array(z.string().min(32)).min(1).optional()
+      .describe('keys signing cookies, newest first (>= 32 chars each); generated in development'),
+    keyEncryptionKey: z.string().min(32).optional()
+      .describe('secret that encrypts private signing keys at rest (>= 32 chars); generated in development'),
+  }).prefault({}),
+
+  cookies: z.object({
+    prefix: z.string().regex(/^[a-z][a-z0-9_]*$/).default('idp')
+      .describe('prefix of every cookie name, so an RP on the same host never collides with ours'),
+  }).prefault({}),
+
+  ttl: z.object({
+    accessToken: seconds(3600, 'access token lifetime'),
+    clientCredentials: seconds(600, 'client_credentials access token lifetime'),
+    authorizationCode: seconds(60, 'authorization code lifetime'),
+    idToken: seconds(3600, 'ID token lifetime'),
+    refreshToken: seconds(14 * 24 * 3600, 'refresh token lifetime'),
+    session: seconds(14 * 24 * 3600, 'sign-in session lifetime'),
+    interaction: seconds(3600, 'lifetime of one sign-in interaction'),
+    grant: seconds(365 * 24 * 3600, 'lifetime of a consent grant'),
+    emailVerification: seconds(24 * 3600, 'lifetime of an email verification link or code'),
+    passwordReset: seconds(30 * 60, 'lifetime of a password reset link'),
+  }).prefault({}),
+
+  resourceServers: z.record(z.url(), resourceServer).default({})
+    .describe('APIs (resource indicators, RFC 8707) keyed by their audience URI'),
+
+  passwords: z.object({
+    minLength: z.number().int().min(8).default(8).describe('shortest accepted password (NIST SP 800-63B: 8)'),
+    maxLength: z.number().int().max(1024).default(256).describe('longest accepted password'),
+    memoryCost: z.number().int().min(8192).default(19456).describe('argon2id memory in KiB (OWASP: 19456)'),
+    timeCost: z.number().int().min(1).default(2).describe('argon2id iterations (OWASP: 2)'),
+    parallelism: z.number().int().min(1).default(1).describe('argon2id lanes (OWASP: 1)'),
+  }).prefault({}),
+
+  accounts: z.object({
+    requireVerifiedEmail: z.boolean().default(true)
+      .describe('an account must verify its email before it can finish a sign-in'),
+  }).prefault({}),
+
+  i18n: z.object({
+    defaultLocale: z.enum(['ja', 'en']).default('ja').describe('language when neither ui_locales nor Accept-Language decide'),
+  }).prefault({}),
+
+  mail: z.object({
+    smtpUrl: z.string().optional().describe('SMTP_URL: unset writes mails to the log'),
+    from: z.string().default('"ID" <no-reply@localhost>').describe('From header of every mail'),
+  }).prefault({}),
+
+  rateLimits: z.object({
+    loginPerAccount: rateLimit(10, 15 * 60, 'failed sign-ins for one email'),
+    loginPerIp: rateLimit(100, 15 * 60, 'failed sign-ins from one IP address'),
+    mailPerIp: rateLimit(20, 60 * 60, 'mails (sign-up, reset, verification) triggered from one IP address'),
+    codePerAccount: rateLimit(5, 15 * 60, 'wrong verification codes for one account'),
+  }).prefault({}),
+
+  keys: z.object({
+    pollSeconds: seconds(30, 'how often a running server checks the key store for a rotation'),
+  }).prefault({}),
+
+  log: z.object({
+    level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),
+  }).prefault({}),
+});
+
+export type ConfigInput = z.input<typeof configSchema>;
+export type Config = Readonly<z.output<typeof configSchema> & {
+  issuer: string;
+  secrets: { cookieKeys: string[]; keyEncryptionKey: string };
+}>;

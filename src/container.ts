@@ -1,0 +1,90 @@
+import path from 'node:path';
+import type { Connection } from 'mongoose';
+import { createAccountRepository } from './accounts/account.repository.ts';
+import { createAccountService } from './accounts/account.service.ts';
+import { createPasswordHasher } from './accounts/password.hasher.ts';
+import type { Config } from './config/config.schema.ts';
+import type { Models } from './db/models.ts';
+import { createPages } from './http/pages.ts';
+import { createRateLimits } from './http/rate-limits.ts';
+import { createViews } from './http/views.ts';
+import { createI18n } from './i18n/i18n.ts';
+import { createStageRegistry } from './interaction/stage.ts';
+import { createConsentStage } from './interaction/stages/consent/consent.stage.ts';
+import { createLoginStage } from './interaction/stages/login/login.stage.ts';
+import { createForgotPasswordStage } from './interaction/stages/password/forgot-password.stage.ts';
+import { createRegisterStage } from './interaction/stages/register/register.stage.ts';
+import { createKeyStore } from './keys/key-store.service.ts';
+import { createSecretBox } from './keys/secret-box.ts';
+import { createMailer } from './mail/mailer.ts';
+import { createMongoAdapterClass, engineCollectionName } from './oidc/adapter/mongo.adapter.ts';
+import { createClientService } from './oidc/client.service.ts';
+import { createEnginePages } from './oidc/engine-pages.ts';
+import { createProvider, type Provider } from './oidc/provider.ts';
+import { createAudit } from './ops/audit.ts';
+import { createActionTokenService } from './tokens/action-token.service.ts';
+import type { Logger } from './ops/logger.ts';
+
+// Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
+export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
+
+export async function createContainer(config: Config, connection: Connection, models: Models, logger: Logger) {
+  const db = connection.db!;
+  const audit = createAudit(logger);
+  const views = createViews(VIEWS_DIR);
+  const i18n = createI18n(VIEWS_DIR);
+  const pages = createPages(views, i18n, config);
+  const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, views, i18n, logger });
+  const limits = createRateLimits(config);
+
+  const keyStore = createKeyStore(models.SigningKey, createSecretBox(config.secrets.keyEncryptionKey, 'signing-keys'), {
+    maxSignedTokenTtlSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken,
+      ...Object.values(config.resourceServers).map((r) => r.accessTokenTTL)),
+  });
+  await keyStore.ensureKeys();
+
+  const accountRepository = createAccountRepository(models.Account);
+  const Adapter = createMongoAdapterClass(db);
+  const enginePages = createEnginePages(pages);
+  const buildProvider = async () => createProvider({
+    config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger,
+  });
+
+  // The engine's key set is fixed per instance: after `idp keys rotate` a new instance is built with the new
+  // keys. Sessions, grants and tokens live in MongoDB, so swapping instances loses nothing.
+  let provider: Provider = await buildProvider();
+  let keysVersion = await keyStore.version();
+  const reloadKeysIfRotated = async (): Promise<boolean> => {
+    const version = await keyStore.version();
+    if (version === keysVersion) return false;
+    provider = await buildProvider();
+    keysVersion = version;
+    audit('keys.reloaded', {});
+    return true;
+  };
+  const currentProvider = () => provider;
+
+  const accounts = createAccountService({
+    config, accounts: accountRepository, hasher: createPasswordHasher(config.passwords),
+    tokens: createActionTokenService(models.ActionToken),
+    mailer, limits, audit,
+    endSessions: async (accountId) => (await db.collection(engineCollectionName('Session')).deleteMany({ 'payload.accountId': accountId })).deletedCount,
+  });
+
+  const stages = createStageRegistry([
+    createLoginStage({ config, accounts, audit }),
+    createRegisterStage({ accounts }),
+    createForgotPasswordStage({ accounts }),
+    createConsentStage({ provider: currentProvider, audit }),
+  ]);
+
+  return {
+    config, connection, logger, models, audit, views, i18n, pages, mailer, limits, keyStore,
+    accountRepository, accounts, stages,
+    provider: currentProvider,
+    reloadKeysIfRotated,
+    clients: createClientService(db, currentProvider),
+  };
+}
+
+export type Container = Awaited<ReturnType<typeof createContainer>>;

@@ -1,0 +1,37 @@
+import mongoose, { type Connection } from 'mongoose';
+
+// Our own connection (no global mongoose state). Commands are not buffered while disconnected: a request during
+// an outage fails within serverSelectionTimeoutMS and answers 503, instead of hanging; the driver reconnects by
+// itself when MongoDB is back.
+export async function connectMongo(uri: string, options: { serverSelectionTimeoutMS: number }): Promise<Connection> {
+  const connection = mongoose.createConnection(uri, {
+    autoIndex: false,
+    autoCreate: false,
+    bufferCommands: false,
+    serverSelectionTimeoutMS: options.serverSelectionTimeoutMS,
+    connectTimeoutMS: options.serverSelectionTimeoutMS,
+    socketTimeoutMS: 30_000,
+    maxPoolSize: 20,
+  });
+  await connection.asPromise();
+  return connection;
+}
+
+/** True when the error means "MongoDB is not reachable right now" rather than a bug or bad input. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  for (let e = error as { name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.name === 'string' && /^(MongoServerSelectionError|MongooseServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError|MongoPoolClearedError)$/.test(e.name)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+export async function pingMongo(connection: Connection): Promise<boolean> {
+  try {
+    await connection.db!.admin().command({ ping: 1 }, { timeoutMS: 2000 } as never);
+    return true;
+  } catch {
+    return false;
+  }
+}

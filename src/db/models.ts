@@ -1,0 +1,15 @@
+import type { Connection } from 'mongoose';
+import { accountModel } from '../accounts/account.model.ts';
+import { signingKeyModel } from '../keys/signing-key.model.ts';
+import { actionTokenModel } from '../tokens/action-token.model.ts';
+
+/** Every mongoose model of the IdP, bound to one connection. */
+export function createModels(connection: Connection) {
+  return {
+    Account: accountModel(connection),
+    ActionToken: actionTokenModel(connection),
+    SigningKey: signingKeyModel(connection),
+  };
+}
+
+export type Models = ReturnType<typeof createModels>;

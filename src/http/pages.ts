@@ -1,0 +1,37 @@
+import type { Context } from 'koa';
+import type { Config } from '../config/config.schema.ts';
+import type { I18n, Locale } from '../i18n/i18n.ts';
+import type { Views } from './views.ts';
+import { setFormActionCsp } from './security-headers.ts';
+
+export interface RenderOptions {
+  status?: number;
+  /** OIDC ui_locales of the interaction, when there is one. */
+  uiLocales?: string;
+  /** The client's redirect_uri, so the CSP lets the redirects after our form reach it. */
+  redirectUri?: string;
+}
+
+export interface Pages {
+  locale(ctx: Context, uiLocales?: string): Locale;
+  render(ctx: Context, name: string, model: Record<string, unknown>, options?: RenderOptions): void;
+}
+
+export function createPages(views: Views, i18n: I18n, config: Config): Pages {
+  const locale = (ctx: Context, uiLocales?: string) => i18n.negotiate(
+    uiLocales ?? (typeof ctx.query.ui_locales === 'string' ? ctx.query.ui_locales : undefined),
+    (langs) => ctx.acceptsLanguages(langs),
+    config.i18n.defaultLocale,
+  );
+  return {
+    locale,
+    render(ctx, name, model, options = {}) {
+      const chosen = locale(ctx, options.uiLocales);
+      setFormActionCsp(ctx, options.redirectUri);
+      ctx.status = options.status ?? 200;
+      ctx.type = 'html';
+      ctx.set('Cache-Control', 'no-store');
+      ctx.body = views.page(name, model, { locale: chosen, t: i18n.t(chosen), csrfToken: ctx.state.csrfToken });
+    },
+  };
+}

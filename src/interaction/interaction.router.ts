@@ -1,0 +1,153 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import type { Config } from '../config/config.schema.ts';
+import type { Pages } from '../http/pages.ts';
+import type { Audit } from '../ops/audit.ts';
+import type { Provider } from '../oidc/provider.ts';
+import type { Interaction, StageContext, StageRegistry } from './stage.ts';
+
+// /interaction/:uid[/sub-path]: loads the engine's interaction, finds the stage registered for its current
+// prompt, and hands the request to that stage's route. A request for another stage's sub-path (an old tab, the
+// back button) is sent to the current step. An expired or unknown interaction shows a page with a way back to
+// the client, never a stack trace.
+
+export interface InteractionRouterDeps {
+  config: Config;
+  provider: () => Provider;
+  stages: StageRegistry;
+  pages: Pages;
+  audit: Audit;
+  /** Body parsing and CSRF, applied to these routes only (the engine parses its own bodies). */
+  formMiddleware: Middleware[];
+}
+
+const RETURN_COOKIE = 'return';
+
+export function createInteractionRouter(deps: InteractionRouterDeps): Router {
+  const router = new Router();
+  const paths = new Set<string>();
+  for (const stage of deps.stages.values()) for (const route of stage.routes) paths.add(route.path);
+  paths.add('/abort');
+
+  for (const sub of paths) {
+    const pattern = `/interaction/:uid${sub}`;
+    router.get(pattern, ...deps.formMiddleware, (ctx) => dispatch(ctx, 'GET', sub));
+    router.post(pattern, ...deps.formMiddleware, (ctx) => dispatch(ctx, 'POST', sub));
+  }
+
+  async function dispatch(ctx: Context, method: 'GET' | 'POST', sub: string) {
+    const interaction = await load(ctx);
+    if (!interaction) return;
+    const stageContext = createStageContext(ctx, interaction);
+    if (sub === '/abort') {
+      deps.audit('interaction.aborted', { client: interaction.client.clientId, prompt: interaction.prompt.name });
+      await stageContext.finish({ error: 'access_denied', error_description: 'End-User aborted interaction' });
+      return;
+    }
+    const stage = deps.stages.get(interaction.prompt.name);
+    const route = stage?.routes.find((r) => r.method === method && r.path === sub);
+    if (!stage) throw new Error(`no stage registered for prompt ${interaction.prompt.name}`);
+    if (!route) {
+      ctx.status = 303;
+      ctx.redirect(`/interaction/${interaction.uid}`);
+      return;
+    }
+    await route.handle(stageContext);
+  }
+
+  async function load(ctx: Context): Promise<Interaction | undefined> {
+    const provider = deps.provider();
+    let details: Awaited<ReturnType<Provider['interactionDetails']>>;
+    try {
+      details = await provider.interactionDetails(ctx.req, ctx.res);
+    } catch (error) {
+      if ((error as Error).name !== 'SessionNotFound') throw error;
+      await renderExpired(ctx);
+      return undefined;
+    }
+    if (details.uid !== ctx.params.uid) {
+      await renderExpired(ctx);
+      return undefined;
+    }
+    const params = details.params as Interaction['params'];
+    const client = await provider.Client.find(params.client_id);
+    if (!client) throw new Error('interaction for an unknown client');
+    const metadata = client.metadata() as Record<string, unknown>;
+    ctx.cookies.set(`${deps.config.cookies.prefix}_${RETURN_COOKIE}`, client.clientId, {
+      signed: true, httpOnly: true, sameSite: 'lax', path: '/interaction', maxAge: 24 * 3600 * 1000, secure: ctx.secure,
+    });
+    return {
+      uid: details.uid,
+      prompt: details.prompt as Interaction['prompt'],
+      params,
+      session: details.session as Interaction['session'],
+      grantId: details.grantId,
+      lastSubmission: details.lastSubmission as Record<string, unknown> | undefined,
+      client: {
+        clientId: client.clientId,
+        name: (metadata.client_name as string | undefined) ?? client.clientId,
+        firstParty: metadata.first_party === true,
+        logoUri: metadata.logo_uri as string | undefined,
+        clientUri: metadata.client_uri as string | undefined,
+        policyUri: metadata.policy_uri as string | undefined,
+        tosUri: metadata.tos_uri as string | undefined,
+      },
+    };
+  }
+
+  /** The interaction is gone (expired, finished, or another browser): offer the way back to the client's site. */
+  async function renderExpired(ctx: Context) {
+    let back: { name: string; url: string } | undefined;
+    const clientId = ctx.cookies.get(`${deps.config.cookies.prefix}_${RETURN_COOKIE}`, { signed: true });
+    const client = clientId ? await deps.provider().Client.find(clientId).catch(() => undefined) : undefined;
+    if (client) {
+      const metadata = client.metadata() as Record<string, string | undefined>;
+      const url = metadata.initiate_login_uri ?? metadata.client_uri ?? URL.parse(client.redirectUris?.[0] ?? '')?.origin;
+      if (url && /^https?:/.test(url)) back = { name: metadata.client_name ?? client.clientId, url };
+    }
+    deps.audit('interaction.expired', { client: client?.clientId });
+    deps.pages.render(ctx, 'pages/expired', { back }, { status: 400 });
+  }
+
+  function createStageContext(ctx: Context, interaction: Interaction): StageContext {
+    const pendingName = `${deps.config.cookies.prefix}_pending`;
+    const pendingOptions = {
+      signed: true, httpOnly: true, sameSite: 'lax' as const, path: `/interaction/${interaction.uid}`, secure: ctx.secure,
+    };
+    const common = {
+      uid: interaction.uid,
+      client: interaction.client,
+      abortUrl: `/interaction/${interaction.uid}/abort`,
+      action: (sub = '') => `/interaction/${interaction.uid}${sub}`,
+    };
+    const stage: StageContext = {
+      ctx,
+      interaction,
+      locale: deps.pages.locale(ctx, interaction.params.ui_locales),
+      form: (ctx.request.body ?? {}) as Record<string, unknown>,
+      render(view, model = {}, status = 200) {
+        deps.pages.render(ctx, `interaction/${view}`, { ...common, action: common.action(), ...model }, {
+          status, uiLocales: interaction.params.ui_locales, redirectUri: interaction.params.redirect_uri,
+        });
+      },
+      async finish(result, options = {}) {
+        const to = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: options.merge ?? false });
+        ctx.set('Cache-Control', 'no-store');
+        ctx.status = 303;
+        ctx.redirect(to);
+      },
+      async finishLogin(login) {
+        stage.pending.clear();
+        await stage.finish({ login: { remember: true, ...login } });
+      },
+      pending: {
+        get: () => ctx.cookies.get(pendingName, { signed: true }),
+        set: (value) => ctx.cookies.set(pendingName, value, { ...pendingOptions, maxAge: deps.config.ttl.interaction * 1000 }),
+        clear: () => ctx.cookies.set(pendingName, null, pendingOptions),
+      },
+    };
+    return stage;
+  }
+
+  return router;
+}

@@ -1,0 +1,74 @@
+import type { Context } from 'koa';
+import type { Locale } from '../i18n/i18n.ts';
+
+// A stage answers one prompt of the engine's policy (login, consent, and later mfa, profile, legal): the engine
+// decides *what* is needed, the stage decides *how*. Its routes live under /interaction/:uid; the path '' is the
+// page the engine sends the user to.
+
+export interface InteractionClient {
+  clientId: string;
+  name: string;
+  firstParty: boolean;
+  logoUri?: string;
+  clientUri?: string;
+  policyUri?: string;
+  tosUri?: string;
+}
+
+export interface Interaction {
+  uid: string;
+  prompt: { name: string; reasons: string[]; details: Record<string, unknown> };
+  params: Record<string, string | undefined> & { client_id: string };
+  session?: { accountId?: string };
+  grantId?: string;
+  lastSubmission?: Record<string, unknown>;
+  client: InteractionClient;
+}
+
+export interface LoginResult {
+  accountId: string;
+  acr: string;
+  amr: string[];
+  remember?: boolean;
+}
+
+export interface StageContext {
+  ctx: Context;
+  interaction: Interaction;
+  locale: Locale;
+  /** The parsed form body of a POST. */
+  form: Record<string, unknown>;
+  /** Renders views/interaction/<view>.hbs with the interaction's common model (client, links). */
+  render(view: string, model?: Record<string, unknown>, status?: number): void;
+  /** Hands a result to the engine and sends the browser on (303 to the engine's resume endpoint). */
+  finish(result: Record<string, unknown>, options?: { merge?: boolean }): Promise<void>;
+  /** Finishes the login prompt for an account. */
+  finishLogin(login: LoginResult): Promise<void>;
+  /** An interaction-scoped signed cookie (e.g. the account waiting for its email code). */
+  pending: { get(): string | undefined; set(value: string): void; clear(): void };
+}
+
+export interface StageRoute {
+  method: 'GET' | 'POST';
+  /** '' or a sub-path such as '/register'. */
+  path: string;
+  handle(stage: StageContext): Promise<void>;
+}
+
+export interface Stage {
+  /** The engine prompt this stage resolves. */
+  prompt: string;
+  routes: StageRoute[];
+}
+
+export type StageRegistry = ReadonlyMap<string, Stage>;
+
+/** Stages for the same prompt (login, register, forgotten password all answer `login`) are merged. */
+export function createStageRegistry(stages: Stage[]): StageRegistry {
+  const registry = new Map<string, Stage>();
+  for (const stage of stages) {
+    const existing = registry.get(stage.prompt);
+    registry.set(stage.prompt, { prompt: stage.prompt, routes: [...(existing?.routes ?? []), ...stage.routes] });
+  }
+  return registry;
+}

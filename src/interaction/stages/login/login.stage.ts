@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import type { AccountService } from '../../../accounts/account.service.ts';
+import type { Account } from '../../../accounts/account.repository.ts';
+import type { Config } from '../../../config/config.schema.ts';
+import { AppError, isAppError } from '../../../http/app-error.ts';
+import type { Audit } from '../../../ops/audit.ts';
+import { ACR_PASSWORD } from '../../../oidc/provider.ts';
+import { code, email, parseForm, password } from '../../forms.ts';
+import type { Stage, StageContext } from '../../stage.ts';
+
+// The `login` prompt: email + password, then (when the address is not yet verified) the mailed code.
+// Field errors show the same form again with a 400; unknown email and wrong password look the same.
+
+const loginForm = z.object({ email, password });
+const codeForm = z.object({ code });
+
+export interface LoginStageDeps {
+  config: Config;
+  accounts: AccountService;
+  audit: Audit;
+}
+
+export function createLoginStage(deps: LoginStageDeps): Stage {
+  const showLogin = (stage: StageContext, model: Record<string, unknown> = {}, status = 200) => stage.render('login', {
+    email: stage.interaction.params.login_hint ?? '',
+    registerUrl: `/interaction/${stage.interaction.uid}/register`,
+    forgotUrl: `/interaction/${stage.interaction.uid}/forgot`,
+    ...model,
+  }, status);
+
+  async function signedIn(stage: StageContext, account: Account) {
+    if (!account.emailVerified && deps.config.accounts.requireVerifiedEmail) {
+      await deps.accounts.sendVerification(account, { ip: stage.ctx.ip, locale: stage.locale });
+      stage.pending.set(account._id);
+      showVerify(stage, account.email);
+      return;
+    }
+    deps.audit('login.succeeded', { accountId: account._id, client: stage.interaction.client.clientId, amr: ['pwd'] });
+    await stage.finishLogin({ accountId: account._id, acr: ACR_PASSWORD, amr: ['pwd'] });
+  }
+
+  return {
+    prompt: 'login',
+    routes: [
+      { method: 'GET', path: '', handle: async (stage) => showLogin(stage) },
+      {
+        method: 'POST',
+        path: '',
+        async handle(stage) {
+          const typedEmail = typeof stage.form.email === 'string' ? stage.form.email : '';
+          try {
+            const input = parseForm(loginForm, stage.form, 'login');
+            const account = await deps.accounts.authenticate(input.email, input.password, stage.ctx.ip);
+            await signedIn(stage, account);
+          } catch (error) {
+            if (!isAppError(error) || error.status >= 500) throw error;
+            showLogin(stage, { email: typedEmail, error: error.code }, error.status);
+          }
+        },
+      },
+      {
+        method: 'POST',
+        path: '/verify',
+        async handle(stage) {
+          const accountId = stage.pending.get();
+          try {
+            const input = parseForm(codeForm, stage.form, 'verification');
+            if (!accountId) throw new AppError('verification.invalid_code', 400, { field: 'code' });
+            await deps.accounts.verifyEmailCode(accountId, input.code);
+          } catch (error) {
+            if (!isAppError(error) || error.status >= 500) throw error;
+            showVerify(stage, undefined, error.code, error.status);
+            return;
+          }
+          deps.audit('login.succeeded', { accountId, client: stage.interaction.client.clientId, amr: ['pwd'] });
+          await stage.finishLogin({ accountId: accountId!, acr: ACR_PASSWORD, amr: ['pwd'] });
+        },
+      },
+    ],
+  };
+}
+
+export function showVerify(stage: StageContext, emailAddress?: string, error?: string, status = 200): void {
+  stage.render('verify-email', { email: emailAddress, error, verifyAction: `/interaction/${stage.interaction.uid}/verify` }, status);
+}

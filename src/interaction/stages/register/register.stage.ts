@@ -1,0 +1,49 @@
+import { z } from 'zod';
+import type { AccountService } from '../../../accounts/account.service.ts';
+import { isAppError } from '../../../http/app-error.ts';
+import { email, parseForm } from '../../forms.ts';
+import type { Stage } from '../../stage.ts';
+import { showVerify } from '../login/login.stage.ts';
+
+// Sign-up, another way through the `login` prompt: create the account, mail a code and a link, and continue with
+// the code page. For an address that already has an account the page looks exactly the same (no enumeration);
+// that person receives a mail telling them so instead of a code.
+
+const registerForm = z.object({
+  email,
+  password: z.string().max(1024),
+  name: z.string().trim().max(200).optional().transform((v) => v || undefined),
+});
+
+export function createRegisterStage(deps: { accounts: AccountService }): Stage {
+  return {
+    prompt: 'login',
+    routes: [
+      {
+        method: 'GET',
+        path: '/register',
+        handle: async (stage) => stage.render('register', { email: stage.interaction.params.login_hint ?? '', loginUrl: `/interaction/${stage.interaction.uid}` }),
+      },
+      {
+        method: 'POST',
+        path: '/register',
+        async handle(stage) {
+          const typed = { email: typeof stage.form.email === 'string' ? stage.form.email : '', name: typeof stage.form.name === 'string' ? stage.form.name : '' };
+          try {
+            const input = parseForm(registerForm, stage.form, 'register');
+            const account = await deps.accounts.register(
+              { email: input.email, password: input.password, profile: input.name ? { name: input.name } : undefined },
+              { ip: stage.ctx.ip, locale: stage.locale },
+            );
+            if (account) stage.pending.set(account._id);
+            else stage.pending.clear();
+            showVerify(stage, input.email);
+          } catch (error) {
+            if (!isAppError(error) || error.status >= 500) throw error;
+            stage.render('register', { ...typed, loginUrl: `/interaction/${stage.interaction.uid}`, error: error.code, errorField: error.field }, error.status);
+          }
+        },
+      },
+    ],
+  };
+}

@@ -1,0 +1,98 @@
+import { createHash, generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import type { SecretBox } from './secret-box.ts';
+import type { SigningAlg, SigningKeyDocument, SigningKeyModel } from './signing-key.model.ts';
+
+const ALGS: SigningAlg[] = ['RS256', 'ES256'];
+const STATUS_ORDER = { current: 0, next: 1, retired: 2 } as const;
+
+export interface PrivateJwk extends JsonWebKey {
+  kid: string;
+  alg: SigningAlg;
+  use: 'sig';
+}
+
+function generate(alg: SigningAlg): { publicJwk: JsonWebKey; privateJwk: JsonWebKey } {
+  const pair = alg === 'RS256'
+    ? generateKeyPairSync('rsa', { modulusLength: 2048 })
+    : generateKeyPairSync('ec', { namedCurve: 'P-256' });
+  return { publicJwk: pair.publicKey.export({ format: 'jwk' }), privateJwk: pair.privateKey.export({ format: 'jwk' }) };
+}
+
+export interface KeyStoreOptions {
+  /** Longest lifetime of anything signed (ID tokens, JWT access tokens): how long a retired key stays published. */
+  maxSignedTokenTtlSeconds: number;
+}
+
+export function createKeyStore(model: SigningKeyModel, box: SecretBox, options: KeyStoreOptions) {
+  async function create(alg: SigningAlg, status: 'current' | 'next') {
+    const { publicJwk, privateJwk } = generate(alg);
+    const kid = randomUUID();
+    await model.create({
+      _id: kid,
+      alg,
+      status,
+      publicJwk: { ...publicJwk, kid, alg, use: 'sig' },
+      sealedPrivateJwk: box.seal(JSON.stringify(privateJwk)),
+      activatedAt: status === 'current' ? new Date() : undefined,
+    });
+  }
+
+  async function ordered(): Promise<SigningKeyDocument[]> {
+    const keys = await model.find().lean<SigningKeyDocument[]>().exec();
+    return keys.sort((a, b) => STATUS_ORDER[a.status] - STATUS_ORDER[b.status] || +b.createdAt - +a.createdAt);
+  }
+
+  return {
+    /** First start: a current and a next key for each algorithm. Idempotent. */
+    async ensureKeys(): Promise<void> {
+      for (const alg of ALGS) {
+        if (!(await model.exists({ alg, status: 'current' }))) await create(alg, 'current');
+        if (!(await model.exists({ alg, status: 'next' }))) await create(alg, 'next');
+      }
+    },
+
+    /**
+     * Rotation: the published `next` key starts signing, the old current key is retired but stays in the JWKS
+     * until every token it signed has expired, and a new `next` key is published ahead of its use.
+     */
+    async rotate(): Promise<{ current: string[]; next: string[]; retired: string[] }> {
+      const now = new Date();
+      const retireUntil = new Date(now.getTime() + options.maxSignedTokenTtlSeconds * 1000);
+      await model.deleteMany({ status: 'retired', retireUntil: { $lte: now } }).exec();
+      for (const alg of ALGS) {
+        await model.updateMany({ alg, status: 'current' }, { $set: { status: 'retired', retireUntil } }).exec();
+        const promoted = await model.findOneAndUpdate(
+          { alg, status: 'next' }, { $set: { status: 'current', activatedAt: now } }, { sort: { createdAt: 1 } },
+        ).exec();
+        if (!promoted) await create(alg, 'current');
+        await create(alg, 'next');
+      }
+      const keys = await ordered();
+      const kids = (status: string) => keys.filter((k) => k.status === status).map((k) => k._id);
+      return { current: kids('current'), next: kids('next'), retired: kids('retired') };
+    },
+
+    /** Private JWKS for the engine: current keys first (the engine signs with the first key of an alg). */
+    async privateJwks(): Promise<{ keys: PrivateJwk[] }> {
+      const now = Date.now();
+      const keys = (await ordered()).filter((k) => k.status !== 'retired' || (k.retireUntil?.getTime() ?? 0) > now);
+      return {
+        keys: keys.map((k) => ({ ...(JSON.parse(box.open(k.sealedPrivateJwk)) as JsonWebKey), kid: k._id, alg: k.alg, use: 'sig' })),
+      };
+    },
+
+    /** Changes whenever a key is added, promoted or retired: cheap to poll. */
+    async version(): Promise<string> {
+      const keys = await model.find({}, { _id: 1, status: 1 }).sort({ _id: 1 }).lean().exec();
+      return createHash('sha256').update(keys.map((k) => `${k._id}:${k.status}`).join(',')).digest('base64url');
+    },
+
+    async list() {
+      return (await ordered()).map((k) => ({
+        kid: k._id, alg: k.alg, status: k.status, createdAt: k.createdAt, activatedAt: k.activatedAt, retireUntil: k.retireUntil,
+      }));
+    },
+  };
+}
+
+export type KeyStore = ReturnType<typeof createKeyStore>;

@@ -1,0 +1,35 @@
+import { Schema, type Connection, type Model } from 'mongoose';
+
+// A signing key of the IdP. Lifecycle: `next` (published in the JWKS, not yet used) -> `current` (signs) ->
+// `retired` (published until `retireUntil`, when no token it signed can still be valid) -> deleted.
+
+export type KeyStatus = 'next' | 'current' | 'retired';
+export type SigningAlg = 'RS256' | 'ES256';
+
+export interface SigningKeyDocument {
+  _id: string; // kid
+  alg: SigningAlg;
+  status: KeyStatus;
+  publicJwk: Record<string, unknown>;
+  sealedPrivateJwk: string;
+  createdAt: Date;
+  activatedAt?: Date;
+  retireUntil?: Date;
+}
+
+export const signingKeySchema = new Schema<SigningKeyDocument>({
+  _id: { type: String, required: true },
+  alg: { type: String, required: true, enum: ['RS256', 'ES256'] },
+  status: { type: String, required: true, enum: ['next', 'current', 'retired'] },
+  publicJwk: { type: Schema.Types.Mixed, required: true },
+  sealedPrivateJwk: { type: String, required: true },
+  createdAt: { type: Date, default: () => new Date() },
+  activatedAt: Date,
+  retireUntil: Date,
+}, { versionKey: false, collection: 'signing_keys' });
+
+signingKeySchema.index({ status: 1, alg: 1 }, { name: 'status_alg' });
+
+export type SigningKeyModel = Model<SigningKeyDocument>;
+export const signingKeyModel = (connection: Connection): SigningKeyModel =>
+  connection.model<SigningKeyDocument>('SigningKey', signingKeySchema);

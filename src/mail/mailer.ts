@@ -1,0 +1,41 @@
+import nodemailer, { type Transporter } from 'nodemailer';
+import type { I18n, Locale } from '../i18n/i18n.ts';
+import type { Views } from '../http/views.ts';
+import type { Logger } from '../ops/logger.ts';
+
+// The only importer of nodemailer. Messages come from views/mails/<name>/{subject,html,text}.hbs in the
+// recipient's language. Without SMTP_URL, messages are written to the log (for development only).
+
+export type MailName = 'verify-email' | 'password-reset' | 'account-exists' | 'password-changed';
+
+export interface Mailer {
+  send(name: MailName, to: string, locale: Locale, model: Record<string, unknown>): Promise<void>;
+  close(): void;
+}
+
+export function createMailer(options: { smtpUrl?: string; from: string; views: Views; i18n: I18n; logger: Logger }): Mailer {
+  const toLog = !options.smtpUrl;
+  const transport: Transporter = toLog
+    ? nodemailer.createTransport({ jsonTransport: true })
+    : nodemailer.createTransport(options.smtpUrl);
+
+  return {
+    async send(name, to, locale, model) {
+      const context = { locale, t: options.i18n.t(locale) };
+      const message = {
+        from: options.from,
+        to,
+        subject: options.views.mail(name, 'subject', model, context),
+        html: options.views.mail(name, 'html', model, context),
+        text: options.views.mail(name, 'text', model, context),
+      };
+      const info = await transport.sendMail(message);
+      if (toLog) {
+        options.logger.info({ event: 'mail.logged', mail: name, to, subject: message.subject, body: message.text }, 'mail (SMTP_URL unset)');
+      } else {
+        options.logger.info({ event: 'mail.sent', mail: name, messageId: info.messageId }, 'mail.sent');
+      }
+    },
+    close: () => transport.close(),
+  };
+}

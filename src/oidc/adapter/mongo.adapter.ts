@@ -1,0 +1,93 @@
+import type { mongo } from 'mongoose';
+
+type Collection<T extends mongo.Document> = mongo.Collection<T>;
+type Db = mongo.Db;
+
+// oidc-provider Adapter on MongoDB (the engine's adapter contract: upsert, find, findByUid, findByUserCode,
+// consume, destroy, revokeByGrantId). One collection per engine model, `{ _id, payload, expiresAt }`.
+// The TTL monitor deletes expired documents within about a minute, so find() also checks expiresAt itself.
+
+export const ENGINE_MODELS = [
+  'Session', 'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'ClientCredentials', 'Client',
+  'InitialAccessToken', 'RegistrationAccessToken', 'Interaction', 'ReplayDetection', 'PushedAuthorizationRequest',
+  'Grant', 'BackchannelAuthenticationRequest',
+] as const;
+
+/** Models whose payload carries a grantId (revokeByGrantId deletes by it). */
+const GRANTABLE = new Set([
+  'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest',
+]);
+
+export type Payload = Record<string, unknown>;
+interface StoredDocument {
+  _id: string;
+  payload: Payload;
+  expiresAt?: Date;
+}
+
+export function engineCollectionName(model: string): string {
+  return `oidc_${model.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()}`;
+}
+
+/** Index plan of each engine collection, created explicitly at start-up (see db/schema.ts). */
+export function engineIndexes(model: string): Array<{ key: Record<string, 1>; options: Record<string, unknown> }> {
+  const indexes: Array<{ key: Record<string, 1>; options: Record<string, unknown> }> = [
+    { key: { expiresAt: 1 }, options: { name: 'expiresAt_ttl', expireAfterSeconds: 0 } },
+  ];
+  if (GRANTABLE.has(model)) indexes.push({ key: { 'payload.grantId': 1 }, options: { name: 'grantId' } });
+  if (model === 'Session') indexes.push({ key: { 'payload.uid': 1 }, options: { name: 'uid', unique: true } });
+  if (model === 'Session') indexes.push({ key: { 'payload.accountId': 1 }, options: { name: 'accountId' } });
+  if (model === 'DeviceCode') {
+    indexes.push({ key: { 'payload.userCode': 1 }, options: { name: 'userCode', unique: true, sparse: true } });
+  }
+  return indexes;
+}
+
+export function createMongoAdapterClass(db: Db) {
+  return class MongoAdapter {
+    readonly name: string;
+    readonly collection: Collection<StoredDocument>;
+
+    constructor(name: string) {
+      this.name = name;
+      this.collection = db.collection<StoredDocument>(engineCollectionName(name));
+    }
+
+    async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
+      const document: StoredDocument = { _id: id, payload };
+      if (expiresIn) document.expiresAt = new Date(Date.now() + expiresIn * 1000);
+      await this.collection.replaceOne({ _id: id }, document, { upsert: true });
+    }
+
+    async find(id: string): Promise<Payload | undefined> {
+      return this.findOne({ _id: id });
+    }
+
+    async findByUid(uid: string): Promise<Payload | undefined> {
+      return this.findOne({ 'payload.uid': uid });
+    }
+
+    async findByUserCode(userCode: string): Promise<Payload | undefined> {
+      return this.findOne({ 'payload.userCode': userCode });
+    }
+
+    async consume(id: string): Promise<void> {
+      await this.collection.updateOne({ _id: id }, { $set: { 'payload.consumed': Math.floor(Date.now() / 1000) } });
+    }
+
+    async destroy(id: string): Promise<void> {
+      await this.collection.deleteOne({ _id: id });
+    }
+
+    async revokeByGrantId(grantId: string): Promise<void> {
+      await this.collection.deleteMany({ 'payload.grantId': grantId });
+    }
+
+    private async findOne(filter: Record<string, unknown>): Promise<Payload | undefined> {
+      const document = await this.collection.findOne(filter, { projection: { payload: 1, expiresAt: 1 } });
+      if (!document) return undefined;
+      if (document.expiresAt && document.expiresAt.getTime() <= Date.now()) return undefined;
+      return document.payload;
+    }
+  };
+}

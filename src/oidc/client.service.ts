@@ -1,0 +1,54 @@
+import { randomBytes } from 'node:crypto';
+import type { mongo } from 'mongoose';
+import { AppError } from '../http/app-error.ts';
+import { engineCollectionName } from './adapter/mongo.adapter.ts';
+import type { Provider } from './provider.ts';
+
+// OIDC clients live in the engine's Client collection and are read by the engine on each request, so a change
+// takes effect at once, without a restart. Metadata is RFC 7591 plus our extensions (first_party), validated by
+// the engine itself before it is stored. Client ids never contain dots: the engine keys session data by them.
+const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
+
+export type ClientMetadata = Record<string, unknown> & { client_id: string };
+
+export function createClientService(db: mongo.Db, provider: () => Provider) {
+  const collection = db.collection<{ _id: string; payload: ClientMetadata }>(engineCollectionName('Client'));
+
+  return {
+    async add(input: Record<string, unknown>): Promise<ClientMetadata> {
+      const clientId = input.client_id ?? randomBytes(18).toString('base64url');
+      if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) {
+        throw new AppError('client.invalid_client_id', 400, { expose: true });
+      }
+      const metadata: ClientMetadata = { ...input, client_id: clientId };
+      const authMethod = metadata.token_endpoint_auth_method ?? 'client_secret_basic';
+      if (authMethod !== 'none' && metadata.client_secret === undefined && !['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'].includes(String(authMethod))) {
+        metadata.client_secret = randomBytes(32).toString('base64url');
+      }
+      try {
+        await provider().Client.validate(metadata);
+      } catch (error) {
+        const e = error as { error?: string; error_description?: string; message: string };
+        throw new AppError(`client.invalid_metadata: ${e.error_description ?? e.message}`, 400, { cause: error });
+      }
+      await collection.insertOne({ _id: clientId, payload: metadata }).catch((error: { code?: number }) => {
+        if (error.code === 11000) throw new AppError(`client.exists: ${clientId}`, 409);
+        throw error;
+      });
+      return metadata;
+    },
+    async list(): Promise<ClientMetadata[]> {
+      const clients = await collection.find({}).sort({ _id: 1 }).toArray();
+      return clients.map(({ payload }) => {
+        const { client_secret: _secret, ...rest } = payload;
+        return rest as ClientMetadata;
+      });
+    },
+    async remove(clientId: string): Promise<void> {
+      const result = await collection.deleteOne({ _id: clientId });
+      if (result.deletedCount === 0) throw new AppError(`client.not_found: ${clientId}`, 404);
+    },
+  };
+}
+
+export type ClientService = ReturnType<typeof createClientService>;

@@ -1,0 +1,132 @@
+import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
+import type { Config } from '../config/config.schema.ts';
+import type { AccountRepository } from '../accounts/account.repository.ts';
+import { accountClaims, SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.ts';
+import { resourceServerInfo } from './resource-servers.ts';
+import { createInteractionPolicy } from './policy/interaction-policy.ts';
+import { loadGrant } from './grants.ts';
+import { wireEngineEvents } from './engine-events.ts';
+import type { Logger } from '../ops/logger.ts';
+
+// The only importer of oidc-provider (with grants.ts, engine-events.ts and the policy folder). Most of what the
+// protocol needs is configuration of the engine; see the engine's docs/README.md for every key used here.
+
+export type { Provider, KoaContextWithOIDC };
+export { errors as oidcErrors };
+
+export const ACR_PASSWORD = 'urn:idp:acr:password';
+
+/** Pages the engine renders through us: its error page and the RP-initiated logout pages. */
+export interface EnginePages {
+  renderError(ctx: KoaContextWithOIDC, out: Record<string, string>, error: Error): Promise<void>;
+  logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void>;
+  postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<void>;
+}
+
+export interface ProviderDeps {
+  config: Config;
+  jwks: { keys: Array<Record<string, unknown>> };
+  Adapter: NonNullable<Configuration['adapter']>;
+  accounts: AccountRepository;
+  pages: EnginePages;
+  logger: Logger;
+}
+
+export function createProvider(deps: ProviderDeps): Provider {
+  const { config } = deps;
+  const cookiePrefix = config.cookies.prefix;
+
+  const configuration: Configuration = {
+    adapter: deps.Adapter,
+    jwks: deps.jwks as Configuration['jwks'],
+    findAccount: async (_ctx, sub) => {
+      const account = await deps.accounts.findById(sub);
+      if (!account || account.status !== 'active') return undefined;
+      return { accountId: sub, claims: async () => accountClaims(account) as { sub: string } };
+    },
+    claims: { acr: null, amr: null, auth_time: null, sid: null, ...SCOPE_CLAIMS } as unknown as Configuration['claims'],
+    scopes: SUPPORTED_SCOPES,
+    acrValues: [ACR_PASSWORD],
+    responseTypes: ['code', 'none'],
+    clientDefaults: {
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      id_token_signed_response_alg: 'RS256',
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    extraClientMetadata: {
+      // first_party: our own brand sites; the user is not asked to consent to scopes for them.
+      properties: ['first_party'],
+      validator(_ctx, key, value) {
+        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        }
+      },
+    },
+    loadExistingGrant: loadGrant,
+    interactions: {
+      policy: createInteractionPolicy(),
+      url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+    },
+    cookies: {
+      names: {
+        session: `${cookiePrefix}_session`,
+        interaction: `${cookiePrefix}_interaction`,
+        resume: `${cookiePrefix}_resume`,
+      },
+      long: { httpOnly: true, sameSite: 'lax' },
+      short: { httpOnly: true, sameSite: 'lax' },
+      keys: [...config.secrets.cookieKeys],
+    },
+    features: {
+      devInteractions: { enabled: false },
+      introspection: { enabled: true },
+      revocation: { enabled: true },
+      clientCredentials: { enabled: true },
+      claimsParameter: { enabled: true },
+      backchannelLogout: { enabled: true },
+      userinfo: { enabled: true },
+      rpInitiatedLogout: {
+        enabled: true,
+        logoutSource: deps.pages.logoutSource,
+        postLogoutSuccessSource: deps.pages.postLogoutSuccessSource,
+      },
+      resourceIndicators: {
+        enabled: true,
+        defaultResource: (_ctx, _client, oneOf) => oneOf ?? undefined,
+        getResourceServerInfo: (_ctx, indicator) => {
+          const info = resourceServerInfo(config, indicator);
+          if (!info) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
+          return info;
+        },
+      },
+    },
+    // Refresh tokens rotate on every use; reusing a rotated one is refused and revokes the grant.
+    rotateRefreshToken: true,
+    ttl: {
+      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.accessToken,
+      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.clientCredentials,
+      AuthorizationCode: config.ttl.authorizationCode,
+      IdToken: config.ttl.idToken,
+      RefreshToken: config.ttl.refreshToken,
+      Session: config.ttl.session,
+      Interaction: config.ttl.interaction,
+      Grant: config.ttl.grant,
+    },
+    discovery: {
+      ui_locales_supported: ['ja', 'en'],
+      claims_locales_supported: ['ja', 'en'],
+    },
+    renderError: deps.pages.renderError as unknown as Configuration['renderError'],
+    // CORS only for the browser-facing endpoints of public clients and userinfo, from the client's own origins.
+    clientBasedCORS: (ctx, origin, client) => {
+      if (origin === 'null') return false;
+      if (ctx.oidc.route !== 'userinfo' && client.clientAuthMethod !== 'none') return false;
+      return client.redirectUris?.some((uri: string) => URL.parse(uri)?.origin === origin) ?? false;
+    },
+  };
+
+  const provider = new Provider(config.issuer, configuration);
+  wireEngineEvents(provider, deps.logger);
+  return provider;
+}

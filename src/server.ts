@@ -1,0 +1,62 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createApp } from './app.ts';
+import type { Config } from './config/config.schema.ts';
+import { connectMongo } from './db/connection.ts';
+import { createModels } from './db/models.ts';
+import { ensureSchema } from './db/schema.ts';
+import { createContainer, type Container } from './container.ts';
+import type { Logger } from './ops/logger.ts';
+
+// Connect -> create collections and indexes -> wire the container -> serve. Used by main.ts and by the tests,
+// which pass a server already listening on port 0 (the issuer needs the port).
+
+export interface RunningServer {
+  server: http.Server;
+  url: string;
+  container: Container;
+  /** Graceful stop: no new connections, in-flight requests finish, then MongoDB is closed. */
+  stop(): Promise<void>;
+}
+
+export async function bootstrap(config: Config, mongoUri: string, logger: Logger): Promise<Container> {
+  const connection = await connectMongo(mongoUri, { serverSelectionTimeoutMS: config.mongodb.serverSelectionTimeoutMS });
+  const models = createModels(connection);
+  await ensureSchema(connection, models);
+  return createContainer(config, connection, models, logger);
+}
+
+export async function startServer(
+  config: Config,
+  options: { mongoUri: string; logger: Logger; server?: http.Server },
+): Promise<RunningServer> {
+  const container = await bootstrap(config, options.mongoUri, options.logger);
+  const app = createApp(container);
+  const server = options.server ?? http.createServer();
+  server.removeAllListeners('request');
+  server.on('request', app.callback());
+  server.requestTimeout = 30_000;
+  server.headersTimeout = 20_000;
+  if (!server.listening) await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
+  const { port } = server.address() as AddressInfo;
+
+  const poll = setInterval(() => {
+    container.reloadKeysIfRotated().catch((error) => options.logger.warn({ err: error }, 'keys.reload_failed'));
+  }, config.keys.pollSeconds * 1000);
+  poll.unref();
+
+  return {
+    server,
+    url: `http://127.0.0.1:${port}`,
+    container,
+    async stop() {
+      clearInterval(poll);
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      container.mailer.close();
+      await container.connection.close();
+    },
+  };
+}
