@@ -110,6 +110,11 @@ export function createAccountService(deps: AccountServiceDeps) {
       audit('email.verified', { accountId, method: 'code' });
     },
 
+    /** True once the address is proven (by the code, the mailed link in any browser, or a password reset). */
+    async isEmailVerified(accountId: string): Promise<boolean> {
+      return (await accounts.findById(accountId))?.emailVerified === true;
+    },
+
     /** The link in the verification mail. */
     async verifyEmailLink(token: string): Promise<void> {
       const accountId = await tokens.consume('email_verification', token);

@@ -23,6 +23,12 @@ export interface InteractionRouterDeps {
 
 const RETURN_COOKIE = 'return';
 
+/** The document title of each interaction view (WCAG 2.4.2: every page has a title saying what it is for). */
+const TITLES: Record<string, string> = {
+  login: 'login.title', register: 'register.title', 'verify-email': 'verify.title', consent: 'consent.title',
+  'forgot-password': 'forgot.title', 'forgot-password-sent': 'forgot.sent_title',
+};
+
 export function createInteractionRouter(deps: InteractionRouterDeps): Router {
   const router = new Router();
   const paths = new Set<string>();
@@ -126,7 +132,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
       locale: deps.pages.locale(ctx, interaction.params.ui_locales),
       form: (ctx.request.body ?? {}) as Record<string, unknown>,
       render(view, model = {}, status = 200) {
-        deps.pages.render(ctx, `interaction/${view}`, { ...common, action: common.action(), ...model }, {
+        deps.pages.render(ctx, `interaction/${view}`, { ...common, action: common.action(), title: TITLES[view], ...model }, {
           status, uiLocales: interaction.params.ui_locales, redirectUri: interaction.params.redirect_uri,
         });
       },

@@ -17,20 +17,20 @@ export function createMailLinksRouter(deps: { accounts: AccountService; pages: P
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     try {
       await deps.accounts.verifyEmailLink(token);
-      deps.pages.render(ctx, 'pages/email-verified', {});
+      deps.pages.render(ctx, 'pages/email-verified', { title: 'verify.done_title' });
     } catch (error) {
       if (!isAppError(error) || error.status >= 500) throw error;
-      deps.pages.render(ctx, 'pages/error', { code: error.code }, { status: error.status });
+      deps.pages.render(ctx, 'pages/error', { code: error.code, title: 'errors.title' }, { status: error.status });
     }
   });
 
   router.get('/password/reset', ...deps.formMiddleware, async (ctx) => {
     const token = typeof ctx.query.token === 'string' ? ctx.query.token : '';
     if (!token || !(await deps.accounts.isResetTokenValid(token))) {
-      deps.pages.render(ctx, 'pages/error', { code: 'password_reset.invalid_link' }, { status: 400 });
+      deps.pages.render(ctx, 'pages/error', { code: 'password_reset.invalid_link', title: 'errors.title' }, { status: 400 });
       return;
     }
-    deps.pages.render(ctx, 'pages/reset-password', { token });
+    deps.pages.render(ctx, 'pages/reset-password', { token, title: 'reset.title' });
   });
 
   router.post('/password/reset', ...deps.formMiddleware, async (ctx) => {
@@ -40,14 +40,14 @@ export function createMailLinksRouter(deps: { accounts: AccountService; pages: P
       const input = parseForm(resetForm, form, 'password_reset');
       const locale = deps.pages.locale(ctx);
       await deps.accounts.resetPassword(input.token, input.password, { ip: ctx.ip, locale });
-      deps.pages.render(ctx, 'pages/password-changed', {});
+      deps.pages.render(ctx, 'pages/password-changed', { title: 'reset.done_title' });
     } catch (error) {
       if (!isAppError(error) || error.status >= 500) throw error;
       if (error.code === 'password_reset.invalid_link') {
-        deps.pages.render(ctx, 'pages/error', { code: error.code }, { status: 400 });
+        deps.pages.render(ctx, 'pages/error', { code: error.code, title: 'errors.title' }, { status: 400 });
         return;
       }
-      deps.pages.render(ctx, 'pages/reset-password', { token, error: error.code }, { status: error.status });
+      deps.pages.render(ctx, 'pages/reset-password', { token, error: error.code, title: 'reset.title' }, { status: error.status });
     }
   });
 

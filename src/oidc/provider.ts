@@ -45,7 +45,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       return { accountId: sub, claims: async () => accountClaims(account) as { sub: string } };
     },
     claims: { acr: null, amr: null, auth_time: null, sid: null, ...SCOPE_CLAIMS } as unknown as Configuration['claims'],
-    scopes: SUPPORTED_SCOPES,
+    // OIDC scopes plus the scopes of every configured API, so clients may be registered for them.
+    scopes: [...new Set([...SUPPORTED_SCOPES, ...Object.values(config.resourceServers).flatMap((r) => r.scopes)])],
     acrValues: [ACR_PASSWORD],
     responseTypes: ['code', 'none'],
     clientDefaults: {
@@ -56,10 +57,11 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     extraClientMetadata: {
       // first_party: our own brand sites; the user is not asked to consent to scopes for them.
-      properties: ['first_party'],
+      // introspection_allowed: a resource server that may introspect tokens issued to other clients.
+      properties: ['first_party', 'introspection_allowed'],
       validator(_ctx, key, value) {
-        if (key === 'first_party' && value !== undefined && typeof value !== 'boolean') {
-          throw new errors.InvalidClientMetadata('first_party must be a boolean');
+        if (value !== undefined && typeof value !== 'boolean') {
+          throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
         }
       },
     },
@@ -80,8 +82,16 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     features: {
       devInteractions: { enabled: false },
-      introspection: { enabled: true },
-      revocation: { enabled: true },
+      // RFC 7662 §4: only the client the token was issued to, or a client registered as a resource server
+      // (`introspection_allowed: true`), learns about a token. RFC 7009 §2.1: only the owner may revoke it.
+      introspection: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId || client.metadata().introspection_allowed === true,
+      },
+      revocation: {
+        enabled: true,
+        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+      },
       clientCredentials: { enabled: true },
       claimsParameter: { enabled: true },
       backchannelLogout: { enabled: true },

@@ -64,9 +64,13 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
         async handle(stage) {
           const accountId = stage.pending.get();
           try {
-            const input = parseForm(codeForm, stage.form, 'verification');
-            if (!accountId) throw new AppError('verification.invalid_code', 400, { field: 'code' });
-            await deps.accounts.verifyEmailCode(accountId, input.code);
+            // The pending account (password proven in this browser) may have been verified meanwhile through the
+            // mailed link, in another browser: its code is then consumed, and the person continues without it.
+            if (!accountId || !(await deps.accounts.isEmailVerified(accountId))) {
+              const input = parseForm(codeForm, stage.form, 'verification');
+              if (!accountId) throw new AppError('verification.invalid_code', 400, { field: 'code' });
+              await deps.accounts.verifyEmailCode(accountId, input.code);
+            }
           } catch (error) {
             if (!isAppError(error) || error.status >= 500) throw error;
             showVerify(stage, undefined, error.code, error.status);

@@ -1,0 +1,119 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import * as jose from 'jose';
+import { Browser } from '../helpers/browser.ts';
+import { authorizationRequest, client, registerRp, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
+import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+
+/** An RP's back-channel logout endpoint (OIDC Back-Channel Logout 1.0 §2.5) that records what it receives. */
+async function startLogoutReceiver() {
+  const received: string[] = [];
+  const server = http.createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk) => { body += chunk; });
+    req.on('end', () => {
+      received.push(new URLSearchParams(body).get('logout_token') ?? '');
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/backchannel`, received, close: () => server.close() };
+}
+
+describe('consent for third-party clients, and logout', () => {
+  let app: TestApp;
+  let firstParty: Rp;
+  let thirdParty: Rp;
+  let receiver: Awaited<ReturnType<typeof startLogoutReceiver>>;
+  const user = { email: 'consent@example.jp', password: 'a long enough password' };
+
+  beforeAll(async () => {
+    app = await startTestApp({ label: 'consent' });
+    await app.container.accounts.createByAdmin({ ...user, verified: true });
+    receiver = await startLogoutReceiver();
+    firstParty = await registerRp(app, { backchannel_logout_uri: receiver.url, backchannel_logout_session_required: true });
+    thirdParty = await registerRp(app, { first_party: false, client_name: 'Partner Shop', policy_uri: 'https://partner.example/privacy' });
+  });
+  afterAll(async () => {
+    receiver?.close();
+    await app?.stop();
+  });
+
+  test('a third-party client gets a consent page listing the scopes; allow completes, and is remembered', async () => {
+    const browser = new Browser();
+    browser.stopAt = [RP_REDIRECT];
+    const request = await authorizationRequest(thirdParty, { scope: 'openid email profile' });
+    const login = await browser.get(request.url.toString());
+    const consent = await browser.submit(login, user);
+    expect(consent.status).toBe(200);
+    expect(consent.html.querySelector('button[name=decision][value=allow]')).not.toBeNull();
+    expect(consent.html.querySelector('button[name=decision][value=deny]')).not.toBeNull();
+    expect(consent.body).toContain('Partner Shop');
+    expect(consent.body).toContain('See your email address');
+    expect(consent.body).toContain('https://partner.example/privacy');
+
+    const callback = await browser.submit(consent, { decision: 'allow' });
+    expect(new URL(callback.url).searchParams.get('code')).toBeTruthy();
+
+    // Same scopes again: the grant is remembered, no second consent page.
+    const again = await signIn(browser, thirdParty, user, { scope: 'openid email' });
+    expect(again.page.url).toContain('code=');
+  });
+
+  test('deny returns access_denied to the client, with its state', async () => {
+    const browser = new Browser();
+    browser.stopAt = [RP_REDIRECT];
+    const request = await authorizationRequest(thirdParty, { scope: 'openid address' });
+    const consent = await browser.submit(await browser.get(request.url.toString()), user);
+    const callback = await browser.submit(consent, { decision: 'deny' });
+    const params = new URL(callback.url).searchParams;
+    expect(params.get('error')).toBe('access_denied');
+    expect(params.get('state')).toBe(request.state);
+    expect(params.get('code')).toBeNull();
+  });
+
+  test('RP-initiated logout asks for confirmation, ends the session, and delivers a back-channel logout token', async () => {
+    const browser = new Browser();
+    const { tokens } = await signIn(browser, firstParty, user);
+    const idToken = tokens.id_token!;
+    const sid = tokens.claims()!.sid;
+    expect(sid).toBeDefined();
+
+    browser.stopAt = ['http://127.0.0.1:9/logged-out'];
+    const endSession = client.buildEndSessionUrl(firstParty.config, {
+      id_token_hint: idToken, post_logout_redirect_uri: 'http://127.0.0.1:9/logged-out', state: 'bye',
+    });
+    const confirm = await browser.get(endSession.toString());
+    expect(confirm.status).toBe(200);
+    expect(confirm.html.querySelector('button[name=logout][value=yes]')).not.toBeNull();
+    const done = await browser.submit(confirm, { logout: 'yes' });
+    expect(done.url).toBe('http://127.0.0.1:9/logged-out?state=bye');
+
+    for (let i = 0; i < 100 && receiver.received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(receiver.received).toHaveLength(1);
+    const jwks = jose.createRemoteJWKSet(new URL(`${app.issuer}/jwks`));
+    const { payload, protectedHeader } = await jose.jwtVerify(receiver.received[0]!, jwks, { issuer: app.issuer, audience: firstParty.clientId });
+    expect(protectedHeader.typ).toBe('logout+jwt');
+    expect(payload.sub).toBe(tokens.claims()!.sub);
+    expect(payload.sid).toBe(sid);
+    expect(payload.events).toEqual({ 'http://schemas.openid.net/event/backchannel-logout': {} });
+    expect(payload.nonce).toBeUndefined();
+
+    // The session is gone: a new authorization request shows the login page.
+    browser.stopAt = [RP_REDIRECT];
+    const request = await authorizationRequest(firstParty);
+    const page = await browser.get(request.url.toString());
+    expect(page.html.querySelector('input[name=password]')).not.toBeNull();
+  });
+
+  test('"stay signed in" on the logout page keeps the session', async () => {
+    const browser = new Browser();
+    await signIn(browser, firstParty, user);
+    browser.stopAt = ['http://127.0.0.1:9/logged-out'];
+    const confirm = await browser.get(`${app.issuer}/session/end?client_id=${firstParty.clientId}&post_logout_redirect_uri=${encodeURIComponent('http://127.0.0.1:9/logged-out')}`);
+    await browser.submit(confirm, {});
+    const again = await signIn(browser, firstParty, { email: 'x', password: 'y' });
+    expect(again.page.url).toContain('code=');
+  });
+});
