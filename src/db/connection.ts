@@ -19,10 +19,12 @@ export async function connectMongo(uri: string, options: { serverSelectionTimeou
 
 /** True when the error means "MongoDB is not reachable right now" rather than a bug or bad input. */
 export function isDatabaseUnavailable(error: unknown): boolean {
-  for (let e = error as { name?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+  for (let e = error as { name?: string; code?: unknown; stack?: string; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
     if (typeof e.name === 'string' && /^(MongoServerSelectionError|MongooseServerSelectionError|MongoNetworkError|MongoNetworkTimeoutError|MongoNotConnectedError|MongoTopologyClosedError|MongoPoolClearedError)$/.test(e.name)) {
       return true;
     }
+    // A write on a pooled connection that the network already dropped surfaces as a bare socket error.
+    if ((e.code === 'EPIPE' || e.code === 'ECONNRESET') && e.stack?.includes('mongodb')) return true;
   }
   return false;
 }

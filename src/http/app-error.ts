@@ -11,7 +11,8 @@ export class AppError extends Error {
     this.name = 'AppError';
     this.code = code;
     this.status = status;
-    this.expose = options.expose ?? status < 500;
+    // 5xx details stay private, except 503: "temporarily unavailable" is what people need to know.
+    this.expose = options.expose ?? (status < 500 || status === 503);
     this.field = options.field;
   }
 }
