@@ -25,6 +25,8 @@ export interface TestApp extends RunningServer {
  */
 export async function startTestApp(options: {
   label?: string; mongoUri?: string; port?: number; overrides?: Record<string, unknown>; logLevel?: string;
+  /** Where the app's JSON log lines go (default: stdout, silent unless TEST_LOG_LEVEL is set). */
+  logStream?: NodeJS.WritableStream;
 } = {}): Promise<TestApp> {
   const server = http.createServer();
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
@@ -41,6 +43,6 @@ export async function startTestApp(options: {
       ...options.overrides,
     },
   });
-  const running = await startServer(config, { mongoUri, logger: createLogger(config.log.level), server });
+  const running = await startServer(config, { mongoUri, logger: createLogger(config.log.level, options.logStream), server });
   return { ...running, issuer, mongoUri, port };
 }
