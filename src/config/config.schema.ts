@@ -35,9 +35,7 @@ export const configSchema = z.object({
     embeddedPort: z.number().int().min(1).max(65535).default(27117)
       .describe('fixed loopback port of the embedded MongoDB, so the CLI finds a running server'),
     serverSelectionTimeoutMS: z.number().int().positive().default(5000)
-      .describe('how long a query waits for a reachable MongoDB before failing'),
-    requestTimeoutMS: z.number().int().positive().default(8000)
-      .describe('upper bound for one request waiting on MongoDB before it answers 503'),
+      .describe('how long a request waits for a reachable MongoDB before it answers 503'),
   }).prefault({}),
 
   secrets: z.object({
