@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import i18next, { type TFunction } from 'i18next';
 
@@ -12,10 +12,26 @@ export interface I18n {
   negotiate(uiLocales: string | undefined, acceptLanguages: (langs: string[]) => string | false, fallback: Locale): Locale;
 }
 
+/**
+ * views/locales/<locale>.json, plus one file per capability in views/locales/<locale>/*.json (e.g. mfa.json with
+ * an `mfa` section), so each capability keeps its texts beside the others without editing a shared file.
+ */
+export function loadLocale(viewsDir: string, locale: Locale): Record<string, unknown> {
+  const base = JSON.parse(readFileSync(path.join(viewsDir, 'locales', `${locale}.json`), 'utf8')) as Record<string, unknown>;
+  const dir = path.join(viewsDir, 'locales', locale);
+  if (!existsSync(dir)) return base;
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.json')).sort()) {
+    const part = JSON.parse(readFileSync(path.join(dir, file), 'utf8')) as Record<string, unknown>;
+    for (const [key, value] of Object.entries(part)) {
+      if (key in base) throw new Error(`locale ${locale}: ${file} redefines the section "${key}"`);
+      base[key] = value;
+    }
+  }
+  return base;
+}
+
 export function createI18n(viewsDir: string): I18n {
-  const resources = Object.fromEntries(LOCALES.map((locale) => [
-    locale, { translation: JSON.parse(readFileSync(path.join(viewsDir, 'locales', `${locale}.json`), 'utf8')) },
-  ]));
+  const resources = Object.fromEntries(LOCALES.map((locale) => [locale, { translation: loadLocale(viewsDir, locale) }]));
   const instance = i18next.createInstance();
   void instance.init({
     resources, initAsync: false, fallbackLng: 'en', supportedLngs: [...LOCALES],

@@ -5,6 +5,7 @@ import { accountClaims, SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.ts';
 import { resourceServerInfo } from './resource-servers.ts';
 import { createInteractionPolicy } from './policy/interaction-policy.ts';
 import { loadGrant } from './grants.ts';
+import { CLIENT_METADATA_EXTENSIONS, validateClientExtension } from './client-metadata.ts';
 import { wireEngineEvents } from './engine-events.ts';
 import type { Logger } from '../ops/logger.ts';
 
@@ -56,13 +57,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     extraClientMetadata: {
-      // first_party: our own brand sites; the user is not asked to consent to scopes for them.
-      // introspection_allowed: a resource server that may introspect tokens issued to other clients.
-      properties: ['first_party', 'introspection_allowed'],
+      properties: Object.keys(CLIENT_METADATA_EXTENSIONS),
       validator(_ctx, key, value) {
-        if (value !== undefined && typeof value !== 'boolean') {
-          throw new errors.InvalidClientMetadata(`${key} must be a boolean`);
-        }
+        const problem = validateClientExtension(key, value);
+        if (problem) throw new errors.InvalidClientMetadata(problem);
       },
     },
     loadExistingGrant: loadGrant,

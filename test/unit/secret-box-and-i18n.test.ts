@@ -1,8 +1,7 @@
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from '@jest/globals';
 import { createSecretBox } from '../../src/keys/secret-box.ts';
-import { createI18n } from '../../src/i18n/i18n.ts';
+import { createI18n, loadLocale } from '../../src/i18n/i18n.ts';
 
 describe('secret box (AES-256-GCM at rest)', () => {
   const box = createSecretBox('a configured secret of enough length!!', 'signing-keys');
@@ -43,7 +42,7 @@ describe('locale negotiation', () => {
           else out.push(`${prefix}${key}`);
         }
       };
-      walk(JSON.parse(readFileSync(path.resolve('views', 'locales', `${locale}.json`), 'utf8')), '');
+      walk(loadLocale(path.resolve('views'), locale), '');
       return out.sort();
     };
     expect(i18n.t('ja')('login.title')).toBe('ログイン');

@@ -1,0 +1,18 @@
+import { z } from 'zod';
+
+// Our extensions to RFC 7591 client metadata, one entry each, validated by the engine's extraClientMetadata
+// hook. Capabilities (MFA policy, required attributes, connectors ...) add their key here.
+export const CLIENT_METADATA_EXTENSIONS: Record<string, z.ZodType> = {
+  /** One of our own brand sites: the user is not asked to consent to scopes. */
+  first_party: z.boolean(),
+  /** A resource server that may introspect tokens issued to other clients (RFC 7662 §4). */
+  introspection_allowed: z.boolean(),
+};
+
+/** Throws a readable message when a value does not fit its extension's schema. */
+export function validateClientExtension(key: string, value: unknown): string | undefined {
+  const schema = CLIENT_METADATA_EXTENSIONS[key];
+  if (!schema || value === undefined) return undefined;
+  const result = schema.safeParse(value);
+  return result.success ? undefined : `${key}: ${result.error.issues[0]?.message ?? 'invalid value'}`;
+}
