@@ -2,10 +2,10 @@ import { z } from 'zod';
 import type { AccountService } from '../../../accounts/account.service.ts';
 import type { Account } from '../../../accounts/account.repository.ts';
 import type { Config } from '../../../config/config.schema.ts';
-import { AppError, isAppError } from '../../../http/app-error.ts';
+import { AppError } from '../../../http/app-error.ts';
 import type { Audit } from '../../../ops/audit.ts';
 import { ACR_PASSWORD } from '../../../oidc/provider.ts';
-import { code, email, parseForm, password } from '../../forms.ts';
+import { code, email, formError, parseForm, password } from '../../forms.ts';
 import type { Stage, StageContext } from '../../stage.ts';
 
 // The `login` prompt: email + password, then (when the address is not yet verified) the mailed code.
@@ -53,8 +53,8 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
             const account = await deps.accounts.authenticate(input.email, input.password, stage.ctx.ip);
             await signedIn(stage, account);
           } catch (error) {
-            if (!isAppError(error) || error.status >= 500) throw error;
-            showLogin(stage, { email: typedEmail, error: error.code }, error.status);
+            const failure = formError(stage.ctx, error);
+            showLogin(stage, { email: typedEmail, error: failure.code }, failure.status);
           }
         },
       },
@@ -72,8 +72,8 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
               await deps.accounts.verifyEmailCode(accountId, input.code);
             }
           } catch (error) {
-            if (!isAppError(error) || error.status >= 500) throw error;
-            showVerify(stage, undefined, error.code, error.status);
+            const failure = formError(stage.ctx, error);
+            showVerify(stage, undefined, failure.code, failure.status);
             return;
           }
           deps.audit('login.succeeded', { accountId, client: stage.interaction.client.clientId, amr: ['pwd'] });

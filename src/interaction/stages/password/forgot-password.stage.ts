@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { AccountService } from '../../../accounts/account.service.ts';
-import { isAppError } from '../../../http/app-error.ts';
-import { email, parseForm } from '../../forms.ts';
+import { email, formError, parseForm } from '../../forms.ts';
 import type { Stage } from '../../stage.ts';
 
 // "Forgot your password?" inside a sign-in: asks for the email and always answers "if an account exists, we sent
@@ -22,8 +21,8 @@ export function createForgotPasswordStage(deps: { accounts: AccountService }): S
             await deps.accounts.requestPasswordReset(input.email, { ip: stage.ctx.ip, locale: stage.locale });
             stage.render('forgot-password-sent', { email: input.email, loginUrl: `/interaction/${stage.interaction.uid}` });
           } catch (error) {
-            if (!isAppError(error) || error.status >= 500) throw error;
-            stage.render('forgot-password', { loginUrl: `/interaction/${stage.interaction.uid}`, error: error.code }, error.status);
+            const failure = formError(stage.ctx, error);
+            stage.render('forgot-password', { loginUrl: `/interaction/${stage.interaction.uid}`, error: failure.code }, failure.status);
           }
         },
       },

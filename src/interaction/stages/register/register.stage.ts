@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import type { AccountService } from '../../../accounts/account.service.ts';
-import { isAppError } from '../../../http/app-error.ts';
-import { email, parseForm } from '../../forms.ts';
+import { email, formError, parseForm } from '../../forms.ts';
 import type { Stage } from '../../stage.ts';
 import { showVerify } from '../login/login.stage.ts';
 
@@ -39,8 +38,8 @@ export function createRegisterStage(deps: { accounts: AccountService }): Stage {
             else stage.pending.clear();
             showVerify(stage, input.email);
           } catch (error) {
-            if (!isAppError(error) || error.status >= 500) throw error;
-            stage.render('register', { ...typed, loginUrl: `/interaction/${stage.interaction.uid}`, error: error.code, errorField: error.field }, error.status);
+            const failure = formError(stage.ctx, error);
+            stage.render('register', { ...typed, loginUrl: `/interaction/${stage.interaction.uid}`, error: failure.code, errorField: failure.field }, failure.status);
           }
         },
       },
