@@ -17,7 +17,8 @@ import { createRegisterStage } from './interaction/stages/register/register.stag
 import { createKeyStore } from './keys/key-store.service.ts';
 import { createSecretBox } from './keys/secret-box.ts';
 import { createMailer } from './mail/mailer.ts';
-import { createMongoAdapterClass, engineCollectionName } from './oidc/adapter/mongo.adapter.ts';
+import { createMongoAdapterClass } from './oidc/adapter/mongo.adapter.ts';
+import { revokeEverythingOf } from './oidc/adapter/account-revocation.ts';
 import { createClientService } from './oidc/client.service.ts';
 import { createEnginePages } from './oidc/engine-pages.ts';
 import { createProvider, type Provider } from './oidc/provider.ts';
@@ -68,7 +69,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     config, accounts: accountRepository, hasher: createPasswordHasher(config.passwords),
     tokens: createActionTokenService(models.ActionToken),
     mailer, limits, audit,
-    endSessions: async (accountId) => (await db.collection(engineCollectionName('Session')).deleteMany({ 'payload.accountId': accountId })).deletedCount,
+    signOutEverywhere: (accountId) => revokeEverythingOf(db, accountId),
   });
 
   const stages = createStageRegistry([

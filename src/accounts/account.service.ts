@@ -17,8 +17,8 @@ export interface AccountServiceDeps {
   mailer: Mailer;
   limits: RateLimits;
   audit: Audit;
-  /** Ends every sign-in session of an account (after a password reset). */
-  endSessions(accountId: string): Promise<number>;
+  /** Ends every sign-in session of an account and revokes its grants and tokens (after a password reset). */
+  signOutEverywhere(accountId: string): Promise<{ sessions: number; grants: number }>;
 }
 
 export interface RequestMeta {
@@ -147,8 +147,8 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (!accountId) throw new AppError('password_reset.invalid_link', 400);
       await accounts.setPasswordHash(accountId, await hasher.hash(password));
       await accounts.markEmailVerified(accountId);
-      const ended = await deps.endSessions(accountId);
-      audit('password.reset', { accountId, sessionsEnded: ended, ip: meta.ip });
+      const revoked = await deps.signOutEverywhere(accountId);
+      audit('password.reset', { accountId, sessionsEnded: revoked.sessions, grantsRevoked: revoked.grants, ip: meta.ip });
       const account = await accounts.findById(accountId);
       if (account) await mailer.send('password-changed', account.email, meta.locale, {});
     },

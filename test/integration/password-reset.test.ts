@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { documentTitle, errorText, heading, linkFrom, linkTo, pageShape, sleep } from '../helpers/account-flows.ts';
 import { Browser } from '../helpers/browser.ts';
-import { authorizationRequest, registerRp, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
+import { authorizationRequest, client, registerRp, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
 import { startMailbox, type Mailbox } from '../helpers/smtp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -121,12 +121,13 @@ describe('password reset', () => {
     expect(mailbox.mails.filter((m) => m.to.includes(unknown))).toHaveLength(0);
   });
 
-  test('a reset ends the sessions of the account: a signed-in browser sees the login page again', async () => {
+  test('a reset signs out everywhere: sessions end, refresh and access tokens are revoked', async () => {
     const email = 'many.devices@example.com';
     const password = 'session passphrase';
     await app.container.accounts.createByAdmin({ email, password, verified: true });
     const laptop = new Browser();
-    await signIn(laptop, rp, { email, password });
+    const { tokens } = await signIn(laptop, rp, { email, password }, { scope: 'openid offline_access', prompt: 'consent' });
+    expect(tokens.refresh_token).toBeDefined();
     // Sanity: the session is live, a new authorization request skips the login page.
     const silent = await laptop.get((await authorizationRequest(rp)).url.toString());
     expect(silent.url).toMatch(/^http:\/\/127\.0\.0\.1:9\/cb\?code=/);
@@ -140,6 +141,8 @@ describe('password reset', () => {
     expect(after.status).toBe(200);
     expect(after.url).toMatch(/\/interaction\/[^/]+$/);
     expect(after.html.querySelector('input[name=password]')).not.toBeNull();
+    await expect(client.refreshTokenGrant(rp.config, tokens.refresh_token!)).rejects.toMatchObject({ error: 'invalid_grant' });
+    expect((await client.tokenIntrospection(rp.config, tokens.access_token)).active).toBe(false);
   });
 
   /** One sign-in attempt on a fresh login page; returns the page that answers the POST. */

@@ -18,6 +18,8 @@ const GRANTABLE = new Set([
   'AccessToken', 'AuthorizationCode', 'RefreshToken', 'DeviceCode', 'BackchannelAuthenticationRequest',
 ]);
 
+export const isGrantable = (model: string): boolean => GRANTABLE.has(model);
+
 export type Payload = Record<string, unknown>;
 interface StoredDocument {
   _id: string;
@@ -36,7 +38,7 @@ export function engineIndexes(model: string): Array<{ key: Record<string, 1>; op
   ];
   if (GRANTABLE.has(model)) indexes.push({ key: { 'payload.grantId': 1 }, options: { name: 'grantId' } });
   if (model === 'Session') indexes.push({ key: { 'payload.uid': 1 }, options: { name: 'uid', unique: true } });
-  if (model === 'Session') indexes.push({ key: { 'payload.accountId': 1 }, options: { name: 'accountId' } });
+  if (model === 'Session' || model === 'Grant') indexes.push({ key: { 'payload.accountId': 1 }, options: { name: 'accountId' } });
   if (model === 'DeviceCode') {
     indexes.push({ key: { 'payload.userCode': 1 }, options: { name: 'userCode', unique: true, sparse: true } });
   }

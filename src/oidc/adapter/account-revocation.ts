@@ -1,0 +1,17 @@
+import type { mongo } from 'mongoose';
+import { ENGINE_MODELS, engineCollectionName, isGrantable } from './mongo.adapter.ts';
+
+// "Signed out everywhere" after a password reset (or an admin block): every sign-in session of the account, every
+// grant, and every code and token issued under those grants, straight from the engine's collections.
+export async function revokeEverythingOf(db: mongo.Db, accountId: string): Promise<{ sessions: number; grants: number }> {
+  const sessions = await db.collection(engineCollectionName('Session')).deleteMany({ 'payload.accountId': accountId });
+  const grantCollection = db.collection<{ _id: string }>(engineCollectionName('Grant'));
+  const grantIds = (await grantCollection.find({ 'payload.accountId': accountId }, { projection: { _id: 1 } }).toArray()).map((g) => g._id);
+  if (grantIds.length) {
+    for (const model of ENGINE_MODELS.filter(isGrantable)) {
+      await db.collection(engineCollectionName(model)).deleteMany({ 'payload.grantId': { $in: grantIds } });
+    }
+    await grantCollection.deleteMany({ _id: { $in: grantIds } });
+  }
+  return { sessions: sessions.deletedCount, grants: grantIds.length };
+}
