@@ -1,3 +1,4 @@
+import { format } from 'node:util';
 import type { Connection } from 'mongoose';
 import { loadConfig } from '../config/config.loader.ts';
 import type { Config } from '../config/config.schema.ts';
@@ -18,15 +19,26 @@ export interface Store {
   logger: Logger;
 }
 
-/** Logs go to stderr, never above `warn`, so stdout stays pure JSON and failures stay one line. */
+/**
+ * Logs go to stderr, so stdout stays pure JSON, and no chattier than `warn` (the server's default `info` would
+ * add audit lines) unless debug or trace is asked for explicitly, so a failure stays one line.
+ */
 function cliLogger(config: Config): Logger {
-  const quiet = ['fatal', 'error', 'silent'].includes(config.log.level);
-  return createLogger(quiet ? config.log.level : 'warn', process.stderr);
+  const level = config.log.level;
+  return createLogger(['info', 'warn'].includes(level) ? 'warn' : level, process.stderr);
+}
+
+/** Libraries (mongodb-memory-server, the engine) write to the console: on stdout that would break the JSON. */
+function routeConsole(logger: Logger): void {
+  for (const method of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    console[method] = (...args: unknown[]) => logger.debug({ source: 'console' }, format(...args));
+  }
 }
 
 export async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T> {
   const config = loadConfig();
   const logger = cliLogger(config);
+  routeConsole(logger);
   const uri = config.mongodb.uri ?? (await findRunningEmbedded(config.dataDir));
   if (uri) return fn({ config, uri, logger });
 

@@ -40,9 +40,10 @@ function parseCommandArgs(command: Command<unknown>, args: string[]): ParsedArgs
   try {
     parsed = parseArgs({ args, options: command.options ?? {}, strict: true, allowPositionals: true }) as ParsedArgs;
   } catch (error) {
-    // node:util reports unknown flags and missing values as ERR_PARSE_ARGS_*; its first sentence says it all.
+    // node:util reports unknown flags and missing values as ERR_PARSE_ARGS_*, in one line that also says how to
+    // pass a value starting with '-' (after `--`).
     if (!String((error as { code?: string }).code).startsWith('ERR_PARSE_ARGS')) throw error;
-    throw new UsageError((error as Error).message.split('. ')[0]!);
+    throw new UsageError((error as Error).message);
   }
   if (parsed.positionals.length !== (command.positionals ?? 0)) throw new UsageError(`usage: idp ${command.usage}`);
   return parsed;

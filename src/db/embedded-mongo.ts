@@ -39,8 +39,9 @@ export async function findRunningEmbedded(dataDir: string): Promise<string | und
 export async function startEmbeddedMongo(dataDir: string, port: number): Promise<EmbeddedMongo> {
   const dbPath = path.resolve(dataDir, 'db');
   mkdirSync(dbPath, { recursive: true });
+  // launchTimeout: the library's 10 s default is too short for a cold start on a slow disk or a busy machine.
   const server = await MongoMemoryServer.create({
-    instance: { dbPath, port, ip: '127.0.0.1', replSet: REPLICA_SET, storageEngine: 'wiredTiger' },
+    instance: { dbPath, port, ip: '127.0.0.1', replSet: REPLICA_SET, storageEngine: 'wiredTiger', launchTimeout: 60_000 },
   });
   const host = `127.0.0.1:${port}`;
   await initiateReplicaSet(host);

@@ -16,7 +16,8 @@ export function createClientService(db: mongo.Db, provider: () => Provider) {
 
   return {
     async add(input: Record<string, unknown>): Promise<ClientMetadata> {
-      const clientId = input.client_id ?? randomBytes(18).toString('base64url');
+      // Hex, not base64url: a generated id must never start with '-', or `idp clients remove <id>` reads it as a flag.
+      const clientId = input.client_id ?? randomBytes(16).toString('hex');
       if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) {
         throw new AppError('client.invalid_client_id', 400, { expose: true });
       }
