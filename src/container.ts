@@ -20,6 +20,8 @@ import { createMailer } from './mail/mailer.ts';
 import { createMongoAdapterClass } from './oidc/adapter/mongo.adapter.ts';
 import { revokeEverythingOf } from './oidc/adapter/account-revocation.ts';
 import { createClientService } from './oidc/client.service.ts';
+import { accountClientMetadata } from './account/account-client.ts';
+import type { AccountSection } from './account/account.router.ts';
 import { createEnginePages } from './oidc/engine-pages.ts';
 import { createProvider, type Provider } from './oidc/provider.ts';
 import { createAudit } from './ops/audit.ts';
@@ -79,12 +81,18 @@ export async function createContainer(config: Config, connection: Connection, mo
     createConsentStage({ provider: currentProvider, audit }),
   ]);
 
+  const clients = createClientService(db, currentProvider);
+  await clients.ensureInternal(accountClientMetadata(config.issuer));
+  /** Links on /account; capabilities add theirs (security, linked identities, consents). */
+  const accountSections: AccountSection[] = [];
+
   return {
     config, connection, logger, models, audit, views, i18n, pages, mailer, limits, keyStore,
     accountRepository, accounts, stages,
     provider: currentProvider,
     reloadKeysIfRotated,
-    clients: createClientService(db, currentProvider),
+    clients,
+    accountSections,
   };
 }
 

@@ -12,7 +12,8 @@ const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
 export type ClientMetadata = Record<string, unknown> & { client_id: string };
 
 export function createClientService(db: mongo.Db, provider: () => Provider) {
-  const collection = db.collection<{ _id: string; payload: ClientMetadata }>(engineCollectionName('Client'));
+  // `internal` (outside the engine's payload) marks our own clients: not listed, not removable by the CLI.
+  const collection = db.collection<{ _id: string; payload: ClientMetadata; internal?: boolean }>(engineCollectionName('Client'));
 
   return {
     async add(input: Record<string, unknown>): Promise<ClientMetadata> {
@@ -38,15 +39,20 @@ export function createClientService(db: mongo.Db, provider: () => Provider) {
       });
       return metadata;
     },
+    /** Registers or updates one of our own clients (metadata validated by the engine like any other). */
+    async ensureInternal(metadata: ClientMetadata): Promise<void> {
+      await provider().Client.validate(metadata);
+      await collection.replaceOne({ _id: metadata.client_id }, { payload: metadata, internal: true }, { upsert: true });
+    },
     async list(): Promise<ClientMetadata[]> {
-      const clients = await collection.find({}).sort({ _id: 1 }).toArray();
+      const clients = await collection.find({ internal: { $ne: true } }).sort({ _id: 1 }).toArray();
       return clients.map(({ payload }) => {
         const { client_secret: _secret, ...rest } = payload;
         return rest as ClientMetadata;
       });
     },
     async remove(clientId: string): Promise<void> {
-      const result = await collection.deleteOne({ _id: clientId });
+      const result = await collection.deleteOne({ _id: clientId, internal: { $ne: true } });
       if (result.deletedCount === 0) throw new AppError(`client.not_found: ${clientId}`, 404);
     },
   };

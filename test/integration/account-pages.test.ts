@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Browser } from '../helpers/browser.ts';
+import { registerRp, signIn } from '../helpers/rp.ts';
+import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+
+describe('account pages', () => {
+  let app: TestApp;
+  const user = { email: 'owner@example.jp', password: 'a long enough password' };
+  beforeAll(async () => {
+    app = await startTestApp({ label: 'account' });
+    await app.container.accounts.createByAdmin({ ...user, name: 'Owner Name', verified: true });
+  });
+  afterAll(async () => app?.stop());
+
+  test('a stranger is sent through the normal sign-in, then lands on /account', async () => {
+    const browser = new Browser();
+    const login = await browser.get(`${app.issuer}/account`);
+    expect(login.url).toMatch(/\/interaction\/[^/]+$/);
+    expect(login.html.querySelector('input[name=password]')).not.toBeNull();
+    const page = await browser.submit(login, user);
+    expect(page.url).toBe(`${app.issuer}/account`);
+    expect(page.status).toBe(200);
+    expect(page.body).toContain('owner@example.jp');
+    expect(page.body).toContain('Owner Name');
+  });
+
+  test('an existing session (from any site) opens /account directly; a forged state is refused', async () => {
+    const browser = new Browser();
+    await signIn(browser, await registerRp(app), user);
+    const page = await browser.get(`${app.issuer}/account`);
+    expect(page.url).toBe(`${app.issuer}/account`);
+    expect(page.body).toContain('owner@example.jp');
+    const forged = await browser.get(`${app.issuer}/account/callback?code=x&state=forged`);
+    expect(forged.status).toBe(400);
+  });
+
+  test('the return path must stay inside /account (no open redirect)', async () => {
+    const browser = new Browser();
+    browser.stopAt = ['https://evil.example'];
+    const login = await browser.get(`${app.issuer}/account/login?return=https://evil.example/x`);
+    const page = await browser.submit(login, user);
+    expect(page.url).toBe(`${app.issuer}/account`);
+  });
+});
