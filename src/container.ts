@@ -17,7 +17,8 @@ import { createRegisterStage } from './interaction/stages/register/register.stag
 import { createKeyStore } from './keys/key-store.service.ts';
 import { createSecretBox } from './keys/secret-box.ts';
 import { createMailer } from './mail/mailer.ts';
-import { createMongoAdapterClass } from './oidc/adapter/mongo.adapter.ts';
+import { createMongoAdapterClass, engineCollectionName } from './oidc/adapter/mongo.adapter.ts';
+import { createClientCache } from './oidc/adapter/client-cache.ts';
 import { revokeEverythingOf } from './oidc/adapter/account-revocation.ts';
 import { createClientService } from './oidc/client.service.ts';
 import { accountClientMetadata } from './account/account-client.ts';
@@ -47,7 +48,8 @@ export async function createContainer(config: Config, connection: Connection, mo
   await keyStore.ensureKeys();
 
   const accountRepository = createAccountRepository(models.Account);
-  const Adapter = createMongoAdapterClass(db);
+  const clientCache = createClientCache(db.collection(engineCollectionName('Client')), logger);
+  const Adapter = createMongoAdapterClass(db, clientCache);
   const enginePages = createEnginePages(pages);
   const buildProvider = async () => createProvider({
     config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger,
@@ -93,6 +95,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     reloadKeysIfRotated,
     clients,
     accountSections,
+    clientCache,
   };
 }
 

@@ -1,4 +1,5 @@
 import type { mongo } from 'mongoose';
+import type { ClientCache } from './client-cache.ts';
 
 type Collection<T extends mongo.Document> = mongo.Collection<T>;
 type Db = mongo.Db;
@@ -45,7 +46,7 @@ export function engineIndexes(model: string): Array<{ key: Record<string, 1>; op
   return indexes;
 }
 
-export function createMongoAdapterClass(db: Db) {
+export function createMongoAdapterClass(db: Db, clientCache?: ClientCache) {
   return class MongoAdapter {
     readonly name: string;
     readonly collection: Collection<StoredDocument>;
@@ -56,13 +57,19 @@ export function createMongoAdapterClass(db: Db) {
     }
 
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
+      if (this.name === 'Client') clientCache?.evict(id);
       const document: StoredDocument = { _id: id, payload };
       if (expiresIn) document.expiresAt = new Date(Date.now() + expiresIn * 1000);
       await this.collection.replaceOne({ _id: id }, document, { upsert: true });
     }
 
     async find(id: string): Promise<Payload | undefined> {
-      return this.findOne({ _id: id });
+      if (this.name !== 'Client' || !clientCache) return this.findOne({ _id: id });
+      const cached = clientCache.get(id);
+      if (cached) return cached;
+      const payload = await this.findOne({ _id: id });
+      if (payload) clientCache.set(id, payload);
+      return payload;
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
@@ -78,6 +85,7 @@ export function createMongoAdapterClass(db: Db) {
     }
 
     async destroy(id: string): Promise<void> {
+      if (this.name === 'Client') clientCache?.evict(id);
       await this.collection.deleteOne({ _id: id });
     }
 
