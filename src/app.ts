@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { bodyParser } from '@koa/bodyparser';
 import Koa, { type Context, type Next } from 'koa';
 import mount from 'koa-mount';
+import compose from 'koa-compose';
 import type { Container } from './container.ts';
 import { createCsrf } from './http/csrf.ts';
 import { errorHandler, respondWithError } from './http/error-handler.ts';
@@ -40,14 +41,22 @@ export function createApp(container: Container): Koa {
   app.use(securityHeaders(config.issuer.startsWith('https:')));
   app.use(pinHostToIssuer(config.issuer));
   app.use(errorHandler(pages, logger));
-  app.use(staticFiles(path.resolve(import.meta.dirname, '..', 'public')));
-  app.use(opsRouter.routes());
-  app.use(interactionRouter.routes());
-  app.use(mailLinksRouter.routes());
-  app.use(accountRouter.routes());
+  // Our routes live under a few prefixes; requests for the engine (/token, /me ...) skip them entirely.
+  const ours: Koa.Middleware[] = [
+    staticFiles(path.resolve(import.meta.dirname, '..', 'public')),
+    opsRouter.routes() as Koa.Middleware,
+    interactionRouter.routes() as Koa.Middleware,
+    mailLinksRouter.routes() as Koa.Middleware,
+    accountRouter.routes() as Koa.Middleware,
+  ];
+  app.use(onlyUnder(['/static/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account'], compose(ours)));
   app.use(engineOutageAs503(pages));
   app.use(mountCurrentProvider(container.provider));
   return app;
+}
+
+function onlyUnder(prefixes: string[], middleware: Koa.Middleware) {
+  return (ctx: Context, next: Next) => (prefixes.some((prefix) => ctx.path.startsWith(prefix)) ? middleware(ctx, next) : next());
 }
 
 function requestLog(logger: Container['logger']) {

@@ -15,11 +15,13 @@ export interface NewAccount {
 
 export function createAccountRepository(model: AccountModel) {
   return {
+    // Reads go straight to the driver: they are on the hot path of every token, userinfo and login request,
+    // and a mongoose query costs about 0.1 ms of CPU more for the same document.
     async findById(id: string): Promise<Account | null> {
-      return model.findById(id).lean<Account>().exec();
+      return model.collection.findOne<Account>({ _id: id as never });
     },
     async findByEmail(email: string): Promise<Account | null> {
-      return model.findOne({ emailNormalized: normalizeEmail(email) }).lean<Account>().exec();
+      return model.collection.findOne<Account>({ emailNormalized: normalizeEmail(email) });
     },
     /** Inserts, or throws a duplicate-key error (code 11000) when the email is taken. */
     async create(input: NewAccount): Promise<Account> {
