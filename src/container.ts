@@ -17,8 +17,8 @@ import { createRegisterStage } from './interaction/stages/register/register.stag
 import { createKeyStore } from './keys/key-store.service.ts';
 import { createSecretBox } from './keys/secret-box.ts';
 import { createMailer } from './mail/mailer.ts';
-import { createMongoAdapterClass, engineCollectionName } from './oidc/adapter/mongo.adapter.ts';
-import { createClientCache } from './oidc/adapter/client-cache.ts';
+import { CACHED_MODELS, createMongoAdapterClass, engineCollectionName } from './oidc/adapter/mongo.adapter.ts';
+import { createChangeCaches } from './db/change-cache.ts';
 import { revokeEverythingOf } from './oidc/adapter/account-revocation.ts';
 import { createClientService } from './oidc/client.service.ts';
 import { accountClientMetadata } from './account/account-client.ts';
@@ -47,9 +47,9 @@ export async function createContainer(config: Config, connection: Connection, mo
   });
   await keyStore.ensureKeys();
 
+  const caches = createChangeCaches(db, CACHED_MODELS.map(engineCollectionName), logger);
+  const Adapter = createMongoAdapterClass(db, caches);
   const accountRepository = createAccountRepository(models.Account);
-  const clientCache = createClientCache(db.collection(engineCollectionName('Client')), logger);
-  const Adapter = createMongoAdapterClass(db, clientCache);
   const enginePages = createEnginePages(pages);
   const buildProvider = async () => createProvider({
     config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger,
@@ -73,7 +73,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     config, accounts: accountRepository, hasher: createPasswordHasher(config.passwords),
     tokens: createActionTokenService(models.ActionToken),
     mailer, limits, audit,
-    signOutEverywhere: (accountId) => revokeEverythingOf(db, accountId),
+    signOutEverywhere: (accountId) => revokeEverythingOf(db, accountId, caches),
   });
 
   const stages = createStageRegistry([
@@ -95,7 +95,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     reloadKeysIfRotated,
     clients,
     accountSections,
-    clientCache,
+    caches,
   };
 }
 

@@ -56,7 +56,7 @@ export async function startServer(
         server.closeIdleConnections();
       });
       container.mailer.close();
-      await container.clientCache.close();
+      await container.caches.close();
       await container.connection.close();
     },
   };

@@ -57,7 +57,7 @@ export async function withContainer<T>(store: Store, fn: (container: Container) 
     return await fn(container);
   } finally {
     container.mailer.close();
-    await container.clientCache.close();
+    await container.caches.close();
     await container.connection.close();
   }
 }

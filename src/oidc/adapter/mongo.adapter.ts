@@ -1,5 +1,5 @@
 import type { mongo } from 'mongoose';
-import type { ClientCache } from './client-cache.ts';
+import type { ChangeCaches, DocumentCache } from '../../db/change-cache.ts';
 
 type Collection<T extends mongo.Document> = mongo.Collection<T>;
 type Db = mongo.Db;
@@ -46,30 +46,38 @@ export function engineIndexes(model: string): Array<{ key: Record<string, 1>; op
   return indexes;
 }
 
-export function createMongoAdapterClass(db: Db, clientCache?: ClientCache) {
+/** Engine models read on almost every request and rarely written: served from the change-evicted caches. */
+export const CACHED_MODELS = ['Client', 'Grant'] as const;
+
+export function createMongoAdapterClass(db: Db, caches?: ChangeCaches) {
   return class MongoAdapter {
     readonly name: string;
     readonly collection: Collection<StoredDocument>;
+    readonly cache: DocumentCache<StoredDocument> | undefined;
 
     constructor(name: string) {
       this.name = name;
       this.collection = db.collection<StoredDocument>(engineCollectionName(name));
+      this.cache = (CACHED_MODELS as readonly string[]).includes(name) ? caches?.for<StoredDocument>(this.collection.collectionName) : undefined;
     }
 
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
-      if (this.name === 'Client') clientCache?.evict(id);
+      this.cache?.evict(id);
       const document: StoredDocument = { _id: id, payload };
       if (expiresIn) document.expiresAt = new Date(Date.now() + expiresIn * 1000);
       await this.collection.replaceOne({ _id: id }, document, { upsert: true });
     }
 
     async find(id: string): Promise<Payload | undefined> {
-      if (this.name !== 'Client' || !clientCache) return this.findOne({ _id: id });
-      const cached = clientCache.get(id);
-      if (cached) return cached;
-      const payload = await this.findOne({ _id: id });
-      if (payload) clientCache.set(id, payload);
-      return payload;
+      if (!this.cache) return this.findOne({ _id: id });
+      let document = this.cache.get(id);
+      if (!document) {
+        document = await this.collection.findOne({ _id: id }, { projection: { payload: 1, expiresAt: 1 } }) ?? undefined;
+        if (document) this.cache.set(id, document);
+      }
+      if (!document || (document.expiresAt && document.expiresAt.getTime() <= Date.now())) return undefined;
+      // The engine's models may change what they are given; the cached copy must stay as stored.
+      return structuredClone(document.payload);
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
@@ -85,7 +93,7 @@ export function createMongoAdapterClass(db: Db, clientCache?: ClientCache) {
     }
 
     async destroy(id: string): Promise<void> {
-      if (this.name === 'Client') clientCache?.evict(id);
+      this.cache?.evict(id);
       await this.collection.deleteOne({ _id: id });
     }
 

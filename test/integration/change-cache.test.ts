@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { registerRp, type Rp } from '../helpers/rp.ts';
+import { Browser } from '../helpers/browser.ts';
+import { client, registerRp, signIn, type Rp } from '../helpers/rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
 async function clientCredentials(app: TestApp, rp: Rp) {
@@ -21,7 +22,7 @@ async function eventually(check: () => Promise<boolean>, what: string) {
   throw new Error(`not within 5 s: ${what}`);
 }
 
-describe('client metadata cache', () => {
+describe('clients and grants cached in the process, evicted by a change stream', () => {
   let app: TestApp;
   let rp: Rp;
   beforeAll(async () => {
@@ -34,12 +35,12 @@ describe('client metadata cache', () => {
     const clients = app.container.connection.db!.collection('oidc_client');
     await eventually(async () => {
       expect((await clientCredentials(app, rp)).status).toBe(200);
-      return app.container.clientCache.get(rp.clientId) !== undefined;
+      return app.container.caches.for('oidc_client').get(rp.clientId) !== undefined;
     }, 'the change stream is live and the client cached');
 
     // Another process (the CLI, another IdP instance) rotates the client's secret directly in MongoDB.
     await clients.updateOne({ _id: rp.clientId as never }, { $set: { 'payload.client_secret': 'rotated-secret-0123456789abcdef0123456789' } });
-    await eventually(async () => app.container.clientCache.get(rp.clientId) === undefined, 'eviction after an update');
+    await eventually(async () => app.container.caches.for('oidc_client').get(rp.clientId) === undefined, 'eviction after an update');
     const refused = await clientCredentials(app, rp);
     expect(refused.status).toBe(401);
     expect(await refused.json()).toMatchObject({ error: 'invalid_client' });
@@ -48,5 +49,27 @@ describe('client metadata cache', () => {
 
     await clients.deleteOne({ _id: rp.clientId as never });
     await eventually(async () => (await clientCredentials(app, rp)).status === 401, 'a removed client is unknown');
+  });
+
+  test('a grant revoked by another instance stops its tokens within milliseconds', async () => {
+    const user = { email: 'cached@example.jp', password: 'a long enough password' };
+    await app.container.accounts.createByAdmin({ ...user, verified: true });
+    const site = await registerRp(app);
+    const { tokens } = await signIn(new Browser(), site, user);
+    const sub = tokens.claims()!.sub;
+    await client.fetchUserInfo(site.config, tokens.access_token, sub);
+    const grantId = (await client.tokenIntrospection(site.config, tokens.access_token)).grant_id ?? (await app.container.connection.db!
+      .collection('oidc_access_token').findOne({ 'payload.accountId': sub }))!.payload.grantId;
+    expect(app.container.caches.for('oidc_grant').get(grantId as string)).toBeDefined();
+
+    await app.container.connection.db!.collection('oidc_grant').deleteOne({ _id: grantId as never });
+    await eventually(async () => {
+      try {
+        await client.fetchUserInfo(site.config, tokens.access_token, sub);
+        return false;
+      } catch {
+        return true;
+      }
+    }, 'userinfo refuses a token whose grant is gone');
   });
 });

@@ -1,0 +1,87 @@
+import type { mongo } from 'mongoose';
+import type { Logger } from '../ops/logger.ts';
+
+// Read-mostly documents (clients, grants, accounts) are read on almost every request; each read is a MongoDB round
+// trip. They are cached in the process, bounded per collection (least recently used out first), and evicted by ONE
+// change stream on the database: a document changed by the CLI or another IdP instance is evicted within
+// milliseconds, and writes made by this process evict synchronously. The caches are used only while the change
+// stream is confirmed live; while it is down (an outage, a restart), every read goes to MongoDB.
+
+export interface DocumentCache<T> {
+  get(id: string): T | undefined;
+  set(id: string, value: T): void;
+  evict(id: string): void;
+}
+
+export interface ChangeCaches {
+  for<T>(collection: string): DocumentCache<T>;
+  readonly live: boolean;
+  close(): Promise<void>;
+}
+
+export function createChangeCaches(db: mongo.Db, collections: string[], logger: Logger, maxEntries = 10_000): ChangeCaches {
+  const maps = new Map(collections.map((name) => [name, new Map<string, unknown>()]));
+  let live = false;
+  let closed = false;
+  let stream: mongo.ChangeStream | undefined;
+  let retry: NodeJS.Timeout | undefined;
+
+  const clearAll = () => { for (const map of maps.values()) map.clear(); };
+  const down = () => {
+    live = false;
+    clearAll();
+    void stream?.close().catch(() => undefined);
+    stream = undefined;
+    if (closed || retry) return;
+    retry = setTimeout(() => { retry = undefined; watch(); }, 1000);
+    retry.unref();
+  };
+
+  function watch() {
+    if (closed) return;
+    stream = db.watch([{ $match: { 'ns.coll': { $in: collections } } }]);
+    // The first resume token means the server-side cursor exists: from then on no change can be missed.
+    stream.once('resumeTokenChanged', () => { live = true; });
+    stream.on('change', (change: { ns?: { coll?: string }; documentKey?: { _id?: unknown } }) => {
+      const map = maps.get(change.ns?.coll ?? '');
+      const id = change.documentKey?._id;
+      if (map && typeof id === 'string') map.delete(id);
+      else if (map) map.clear();
+    });
+    stream.on('error', (error: Error) => {
+      logger.warn({ event: 'cache.stream_error', err: error.message }, 'caches off until the change stream is back');
+      down();
+    });
+    stream.on('close', () => { if (!closed) down(); });
+  }
+  watch();
+
+  return {
+    for<T>(collection: string): DocumentCache<T> {
+      const map = maps.get(collection) as Map<string, T> | undefined;
+      if (!map) throw new Error(`no change cache for ${collection}`);
+      return {
+        get(id) {
+          if (!live) return undefined;
+          const value = map.get(id);
+          if (value !== undefined) { map.delete(id); map.set(id, value); }
+          return value;
+        },
+        set(id, value) {
+          if (!live) return;
+          map.set(id, value);
+          if (map.size > maxEntries) map.delete(map.keys().next().value!);
+        },
+        evict: (id) => { map.delete(id); },
+      };
+    },
+    get live() { return live; },
+    async close() {
+      closed = true;
+      live = false;
+      if (retry) clearTimeout(retry);
+      clearAll();
+      await stream?.close().catch(() => undefined);
+    },
+  };
+}
