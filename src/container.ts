@@ -14,6 +14,9 @@ import { createConsentStage } from './interaction/stages/consent/consent.stage.t
 import { createLoginStage } from './interaction/stages/login/login.stage.ts';
 import { createForgotPasswordStage } from './interaction/stages/password/forgot-password.stage.ts';
 import { createRegisterStage } from './interaction/stages/register/register.stage.ts';
+import { createMfaEnrolStage } from './interaction/stages/mfa/mfa-enrol.stage.ts';
+import { createMfaStage } from './interaction/stages/mfa/mfa.stage.ts';
+import { createMfaModule } from './mfa/mfa.module.ts';
 import { createKeyStore } from './keys/key-store.service.ts';
 import { createSecretBox } from './keys/secret-box.ts';
 import { createMailer } from './mail/mailer.ts';
@@ -47,8 +50,10 @@ export async function createContainer(config: Config, connection: Connection, mo
   const accountRepository = createAccountRepository(models.Account);
   const Adapter = createMongoAdapterClass(db);
   const enginePages = createEnginePages(pages);
+  const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit });
   const buildProvider = async () => createProvider({
     config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger,
+    policyHooks: { mfa: mfa.policy },
   });
 
   // The engine's key set is fixed per instance: after `idp keys rotate` a new instance is built with the new
@@ -77,11 +82,13 @@ export async function createContainer(config: Config, connection: Connection, mo
     createRegisterStage({ accounts }),
     createForgotPasswordStage({ accounts }),
     createConsentStage({ provider: currentProvider, audit }),
+    createMfaStage({ mfa: mfa.mfa, limits, audit }),
+    createMfaEnrolStage({ mfa: mfa.mfa, limits }),
   ]);
 
   return {
     config, connection, logger, models, audit, views, i18n, pages, mailer, limits, keyStore,
-    accountRepository, accounts, stages,
+    accountRepository, accounts, stages, mfa,
     provider: currentProvider,
     reloadKeysIfRotated,
     clients: createClientService(db, currentProvider),

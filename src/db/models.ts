@@ -2,6 +2,8 @@ import type { Connection } from 'mongoose';
 import { accountModel } from '../accounts/account.model.ts';
 import { signingKeyModel } from '../keys/signing-key.model.ts';
 import { actionTokenModel } from '../tokens/action-token.model.ts';
+import { challengeModel, lockoutModel } from '../mfa/mfa-challenge.model.ts';
+import { factorModel } from '../mfa/mfa-factor.model.ts';
 
 /** Every mongoose model of the IdP, bound to one connection. */
 export function createModels(connection: Connection) {
@@ -9,6 +11,9 @@ export function createModels(connection: Connection) {
     Account: accountModel(connection),
     ActionToken: actionTokenModel(connection),
     SigningKey: signingKeyModel(connection),
+    MfaFactor: factorModel(connection),
+    MfaChallenge: challengeModel(connection),
+    MfaLockout: lockoutModel(connection),
   };
 }
 
