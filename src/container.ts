@@ -16,6 +16,7 @@ import { createForgotPasswordStage } from './interaction/stages/password/forgot-
 import { createRegisterStage } from './interaction/stages/register/register.stage.ts';
 import { createMfaEnrolStage } from './interaction/stages/mfa/mfa-enrol.stage.ts';
 import { createMfaStage } from './interaction/stages/mfa/mfa.stage.ts';
+import { createPasskeyLoginStage } from './interaction/stages/mfa/passkey-login.stage.ts';
 import { createMfaModule } from './mfa/mfa.module.ts';
 import { createKeyStore } from './keys/key-store.service.ts';
 import { createSecretBox } from './keys/secret-box.ts';
@@ -84,6 +85,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     createConsentStage({ provider: currentProvider, audit }),
     createMfaStage({ mfa: mfa.mfa, limits, audit }),
     createMfaEnrolStage({ mfa: mfa.mfa, limits }),
+    createPasskeyLoginStage({ passkeys: mfa.passkeys, limits, audit }),
   ]);
 
   return {
