@@ -74,7 +74,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const accounts = createAccountService({
     config, accounts: accountRepository, hasher: createPasswordHasher(config.passwords),
     tokens: createActionTokenService(models.ActionToken),
-    mailer, limits, audit,
+    mailer, limits, audit: mfa.audit,
     signOutEverywhere: (accountId) => revokeEverythingOf(db, accountId),
   });
 
@@ -83,7 +83,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     createRegisterStage({ accounts }),
     createForgotPasswordStage({ accounts }),
     createConsentStage({ provider: currentProvider, audit }),
-    createMfaStage({ mfa: mfa.mfa, limits, audit }),
+    createMfaStage({ mfa: mfa.mfa, limits, audit, devices: mfa.remembering }),
     createMfaEnrolStage({ mfa: mfa.mfa, limits }),
     createPasskeyLoginStage({ passkeys: mfa.passkeys, limits, audit }),
   ]);

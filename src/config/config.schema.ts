@@ -44,10 +44,10 @@ const mfaSchema = z.object({
   risk: z.object({
     threshold: z.number().min(0).default(50).describe('risk score at or above which MFA is asked even where optional'),
     weights: z.object({
-      newDevice: weight(60, 'a device never used by this account (no device cookie bound to it)'),
-      newNetwork: weight(20, 'a network (IPv4 /24, IPv6 /48) never seen for this account'),
-      failedAttempts: weight(40, 'a burst of recent failed attempts on the account'),
-      dormant: weight(20, 'a long time since the last sign-in'),
+      newDevice: weight(30, 'a device never used by this account (no device cookie bound to it)'),
+      newNetwork: weight(25, 'a network (IPv4 /24, IPv6 /48) never seen for this account'),
+      failedAttempts: weight(25, 'a burst of recent failed attempts on the account'),
+      dormant: weight(15, 'a long time since the last sign-in'),
       newCountry: weight(30, 'a country never seen for this account (needs geoHeader)'),
       impossibleTravel: weight(60, 'a travel speed between two sign-ins no plane reaches (needs geoCoordinatesHeader)'),
     }).prefault({}),

@@ -4,6 +4,8 @@ import { signingKeyModel } from '../keys/signing-key.model.ts';
 import { actionTokenModel } from '../tokens/action-token.model.ts';
 import { challengeModel, lockoutModel } from '../mfa/mfa-challenge.model.ts';
 import { factorModel } from '../mfa/mfa-factor.model.ts';
+import { deviceModel } from '../mfa/device/device.model.ts';
+import { riskDecisionModel, riskProfileModel } from '../mfa/risk/risk.model.ts';
 
 /** Every mongoose model of the IdP, bound to one connection. */
 export function createModels(connection: Connection) {
@@ -14,6 +16,9 @@ export function createModels(connection: Connection) {
     MfaFactor: factorModel(connection),
     MfaChallenge: challengeModel(connection),
     MfaLockout: lockoutModel(connection),
+    MfaDevice: deviceModel(connection),
+    MfaRiskProfile: riskProfileModel(connection),
+    MfaRiskDecision: riskDecisionModel(connection),
   };
 }
 

@@ -40,6 +40,8 @@ export interface MfaDecision {
 }
 
 export interface RiskAssessor {
+  /** The person chose "remember this device" here: optional MFA (their own choice, or risk) is not asked. */
+  isRemembered(facts: MfaFacts): Promise<boolean>;
   /** True when this sign-in (fresh, or the one the session stems from) is risky enough to ask for MFA. */
   requiresMfa(facts: MfaFacts): Promise<boolean>;
   /** The sign-in is complete (no step missing): remember its network, country, time and device. */
@@ -58,8 +60,11 @@ export function createMfaPolicyService(deps: { mfa: MfaService; risk?: RiskAsses
       required = Math.max(required, asked) as Level;
     }
     const enrolled = current >= 3 ? [] : await deps.mfa.enrolledTypes(facts.accountId);
-    if (current < 2 && required < 2 && facts.clientPolicy !== 'off' && enrolled.length) (required = 2), reasons.push('enrolled');
-    if (current < 2 && required < 2 && deps.risk && await deps.risk.requiresMfa(facts)) (required = 2), reasons.push('risk');
+    if (current < 2 && required < 2) {
+      const remembered = deps.risk ? await deps.risk.isRemembered(facts) : false;
+      if (!remembered && facts.clientPolicy !== 'off' && enrolled.length) (required = 2), reasons.push('enrolled');
+      else if (deps.risk && await deps.risk.requiresMfa(facts)) (required = 2), reasons.push('risk');
+    }
 
     const needed = current < required;
     const usable = required >= 3 ? enrolled.filter((type) => type === 'webauthn') : enrolled;

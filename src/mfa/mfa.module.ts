@@ -13,17 +13,23 @@ import { upgrade } from './acr.ts';
 import type { ChallengeModel, LockoutModel } from './mfa-challenge.model.ts';
 import type { FactorModel } from './mfa-factor.model.ts';
 import { createFactorRepository } from './mfa-factor.repository.ts';
-import { createMfaPolicyService, type RiskAssessor } from './mfa-policy.service.ts';
+import { createMfaPolicyService } from './mfa-policy.service.ts';
 import { createMfaService } from './mfa.service.ts';
+import type { DeviceModel } from './device/device.model.ts';
+import { createDeviceService, type CookieAccess } from './device/device.service.ts';
+import type { RiskDecisionModel, RiskProfileModel } from './risk/risk.model.ts';
+import { auditWithRiskFeed, createRiskService } from './risk/risk.service.ts';
 
 // Wires the MFA capability (factors, service, policy) for the composition root, so container.ts gains one call.
 export interface MfaModuleDeps {
   config: Config;
-  models: { MfaFactor: FactorModel; MfaChallenge: ChallengeModel; MfaLockout: LockoutModel };
+  models: {
+    MfaFactor: FactorModel; MfaChallenge: ChallengeModel; MfaLockout: LockoutModel;
+    MfaDevice: DeviceModel; MfaRiskProfile: RiskProfileModel; MfaRiskDecision: RiskDecisionModel;
+  };
   accounts: AccountRepository;
   mailer: Mailer;
   audit: Audit;
-  risk?: RiskAssessor;
 }
 
 export function createMfaModule(deps: MfaModuleDeps) {
@@ -31,6 +37,14 @@ export function createMfaModule(deps: MfaModuleDeps) {
   const secret = config.secrets.keyEncryptionKey;
   // Separate keys per use, derived from the one configured secret (RFC 5869), as keys/secret-box.ts does.
   const digestKey = (purpose: string) => Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), `idp:mfa:${purpose}`, 32));
+  const devices = createDeviceService({
+    model: deps.models.MfaDevice, cookieName: `${config.cookies.prefix}_device`, cookieDays: config.mfa.deviceCookieDays, audit: deps.audit,
+  });
+  const risk = createRiskService({
+    config, profiles: deps.models.MfaRiskProfile, decisions: deps.models.MfaRiskDecision, devices, audit: deps.audit,
+  });
+  /** The audit function for services whose failures feed the risk check (accounts, MFA). */
+  const audit = auditWithRiskFeed(deps.audit, risk);
   const records = createFactorRepository(deps.models.MfaFactor);
   const challenges = createChallengeStore(deps.models.MfaChallenge);
   const issuer = new URL(config.issuer);
@@ -52,9 +66,17 @@ export function createMfaModule(deps: MfaModuleDeps) {
   ];
   const mfa = createMfaService({
     config, records, lockouts: deps.models.MfaLockout, accounts: deps.accounts, factors,
-    generateRecoveryCodes: (accountId) => recovery.generate(accountId), audit: deps.audit,
+    generateRecoveryCodes: (accountId) => recovery.generate(accountId), audit,
   });
-  const policy = createMfaPolicyService({ mfa, risk: deps.risk });
+  const policy = createMfaPolicyService({ mfa, risk });
+  const rememberDays = config.mfa.rememberDeviceDays;
+  const remembering = {
+    enabled: rememberDays > 0,
+    days: rememberDays,
+    async remember(cookies: CookieAccess, accountId: string, userAgent?: string) {
+      await devices.remember(devices.ensure(cookies), accountId, rememberDays, userAgent);
+    },
+  };
   const passkeys = {
     options: (scope: string) => webauthn.passkeyOptions(scope),
     /** A passkey alone: the account and the acr/amr it proves, or undefined (an unknown or unverified credential). */
@@ -70,7 +92,7 @@ export function createMfaModule(deps: MfaModuleDeps) {
       return { accountId: account._id, ...upgraded };
     },
   };
-  return { mfa, policy, records, challenges, passkeys };
+  return { mfa, policy, records, challenges, passkeys, devices, risk, remembering, audit };
 }
 
 export type MfaModule = ReturnType<typeof createMfaModule>;

@@ -39,7 +39,11 @@ export class SoftAuthenticator {
   /** A synced passkey (backup eligible and backed up) instead of a device-bound key. */
   synced = false;
 
-  constructor(readonly origin: string) {}
+  readonly origin: string;
+
+  constructor(origin: string) {
+    this.origin = origin;
+  }
 
   private clientData(type: 'webauthn.create' | 'webauthn.get', challenge: string): Buffer {
     return Buffer.from(JSON.stringify({ type, challenge, origin: this.origin, crossOrigin: false }));

@@ -5,6 +5,7 @@ import type { Audit } from '../../../ops/audit.ts';
 import { levelOf } from '../../../mfa/acr.ts';
 import type { FactorType } from '../../../mfa/mfa-factor.model.ts';
 import type { MfaService, Upgraded } from '../../../mfa/mfa.service.ts';
+import type { CookieAccess } from '../../../mfa/device/device.service.ts';
 import type { Stage, StageContext } from '../../stage.ts';
 import {
   allowedFactors, decisionOf, errorKey, FACTOR_LABELS, failure, mfaRequest, renderLocked, sessionOf,
@@ -23,11 +24,17 @@ const verifyForm = z.object({
 });
 
 export interface DeviceRemembering {
-  /** Remembers the browser's device for the account (issue 5 item 9); no-op when the option is off. */
-  remember(stage: StageContext, accountId: string): Promise<void>;
+  /** Remembers the browser's device for the account (issue 5 item 9). */
+  remember(cookies: CookieAccess, accountId: string, userAgent?: string): Promise<void>;
   enabled: boolean;
   days: number;
 }
+
+/** The device cookie as the MFA module reads and sets it (httpOnly, first-party, whole site). */
+const cookiesOf = (stage: StageContext): CookieAccess => ({
+  get: (name) => stage.ctx.cookies.get(name),
+  set: (name, value, maxAge) => stage.ctx.cookies.set(name, value, { httpOnly: true, sameSite: 'lax', path: '/', secure: stage.ctx.secure, maxAge, overwrite: true }),
+});
 
 export interface MfaStageDeps {
   mfa: MfaService;
@@ -56,7 +63,8 @@ export function createMfaStage(deps: MfaStageDeps): Stage {
       sentTo: model.sentTo,
       reason: `mfa.reason.${decision.reasons.includes('risk') ? 'risk' : decision.reasons.includes('acr_values') ? 'step_up' : 'default'}`,
       others: allowed.filter((type) => type !== chosen).map((type) => ({ label: FACTOR_LABELS[type], url: `?factor=${type}` })),
-      rememberOffered: deps.devices?.enabled && decision.reasons.includes('risk'),
+      // Remembering skips only optional MFA (the person's own choice, or risk), never a client's or an acr's demand.
+      rememberOffered: deps.devices?.enabled && decision.reasons.every((reason) => reason === 'risk' || reason === 'enrolled'),
       rememberDays: deps.devices?.days,
       verifyAction: `/interaction/${stage.interaction.uid}/verify`,
       sendAction: `/interaction/${stage.interaction.uid}/send`,
@@ -123,7 +131,7 @@ export function createMfaStage(deps: MfaStageDeps): Stage {
             if (!allowedFactors(decisionOf(stage), enrolled).includes(parsed.data.factor)) throw new AppError('mfa.factor_not_allowed', 400);
             const answer = parsed.data.factor === 'webauthn' ? credential ?? '' : code ?? '';
             const upgraded = await deps.mfa.verify(parsed.data.factor as FactorType, mfaRequest(stage), answer, sessionOf(stage).amr);
-            if (remember && deps.devices?.enabled) await deps.devices.remember(stage, sessionOf(stage).accountId);
+            if (remember && deps.devices?.enabled) await deps.devices.remember(cookiesOf(stage), sessionOf(stage).accountId, stage.ctx.get('user-agent'));
             await finish(stage, upgraded);
           }, chosen);
         },
