@@ -15,6 +15,7 @@ import { createMailLinksRouter } from './interaction/mail-links.router.ts';
 import { DB_UNAVAILABLE } from './oidc/engine-events.ts';
 import type { Provider } from './oidc/provider.ts';
 import { createOpsRouter } from './ops/ops.router.ts';
+import { createSecurityRouter } from './mfa/account/security.router.ts';
 
 // The koa application: our middleware and routes first, the engine mounted last (its routes end the response).
 // No listen() here: see server.ts.
@@ -31,6 +32,9 @@ export function createApp(container: Container): Koa {
   });
   const mailLinksRouter = createMailLinksRouter({ accounts: container.accounts, pages, formMiddleware });
   const opsRouter = createOpsRouter(container.connection);
+  const securityRouter = createSecurityRouter({
+    config, db: container.connection.db!, provider: container.provider, mfa: container.mfa, pages, formMiddleware,
+  });
 
   app.use(requestLog(logger));
   app.use(securityHeaders(config.issuer.startsWith('https:')));
@@ -40,6 +44,7 @@ export function createApp(container: Container): Koa {
   app.use(opsRouter.routes());
   app.use(interactionRouter.routes());
   app.use(mailLinksRouter.routes());
+  app.use(securityRouter.routes());
   app.use(engineOutageAs503(pages));
   app.use(mountCurrentProvider(container.provider));
   return app;
