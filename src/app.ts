@@ -17,6 +17,7 @@ import { DB_UNAVAILABLE } from './oidc/engine-events.ts';
 import type { Provider } from './oidc/provider.ts';
 import { createOpsRouter } from './ops/ops.router.ts';
 import { createAccountRouter } from './account/account.router.ts';
+import { createSecurityRouter } from './mfa/account/security.router.ts';
 
 // The koa application: our middleware and routes first, the engine mounted last (its routes end the response).
 // No listen() here: see server.ts.
@@ -36,6 +37,9 @@ export function createApp(container: Container): Koa {
   const accountRouter = createAccountRouter({
     config, provider: container.provider, accounts: container.accountRepository, pages, formMiddleware, sections: container.accountSections,
   });
+  const securityRouter = createSecurityRouter({
+    config, db: container.connection.db!, provider: container.provider, mfa: container.mfa, pages, formMiddleware,
+  });
 
   app.use(requestLog(logger));
   app.use(securityHeaders(config.issuer.startsWith('https:')));
@@ -48,6 +52,7 @@ export function createApp(container: Container): Koa {
     interactionRouter.routes() as Koa.Middleware,
     mailLinksRouter.routes() as Koa.Middleware,
     accountRouter.routes() as Koa.Middleware,
+    securityRouter.routes() as Koa.Middleware,
   ];
   app.use(onlyUnder(['/static/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account'], compose(ours)));
   app.use(engineOutageAs503(pages));

@@ -14,6 +14,10 @@ import { createConsentStage } from './interaction/stages/consent/consent.stage.t
 import { createLoginStage } from './interaction/stages/login/login.stage.ts';
 import { createForgotPasswordStage } from './interaction/stages/password/forgot-password.stage.ts';
 import { createRegisterStage } from './interaction/stages/register/register.stage.ts';
+import { createMfaEnrolStage } from './interaction/stages/mfa/mfa-enrol.stage.ts';
+import { createMfaStage } from './interaction/stages/mfa/mfa.stage.ts';
+import { createPasskeyLoginStage } from './interaction/stages/mfa/passkey-login.stage.ts';
+import { createMfaModule } from './mfa/mfa.module.ts';
 import { createKeyStore } from './keys/key-store.service.ts';
 import { createSecretBox } from './keys/secret-box.ts';
 import { createMailer } from './mail/mailer.ts';
@@ -51,8 +55,10 @@ export async function createContainer(config: Config, connection: Connection, mo
   const Adapter = createMongoAdapterClass(db, caches);
   const accountRepository = createAccountRepository(models.Account);
   const enginePages = createEnginePages(pages);
+  const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit });
   const buildProvider = async () => createProvider({
     config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger,
+    policyHooks: { mfa: mfa.policy },
   });
 
   // The engine's key set is fixed per instance: after `idp keys rotate` a new instance is built with the new
@@ -72,7 +78,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const accounts = createAccountService({
     config, accounts: accountRepository, hasher: createPasswordHasher(config.passwords),
     tokens: createActionTokenService(models.ActionToken),
-    mailer, limits, audit,
+    mailer, limits, audit: mfa.audit,
     signOutEverywhere: (accountId) => revokeEverythingOf(db, accountId, caches),
   });
 
@@ -81,16 +87,19 @@ export async function createContainer(config: Config, connection: Connection, mo
     createRegisterStage({ accounts }),
     createForgotPasswordStage({ accounts }),
     createConsentStage({ provider: currentProvider, audit }),
+    createMfaStage({ mfa: mfa.mfa, limits, audit, devices: mfa.remembering }),
+    createMfaEnrolStage({ mfa: mfa.mfa, limits }),
+    createPasskeyLoginStage({ passkeys: mfa.passkeys, limits, audit }),
   ]);
 
   const clients = createClientService(db, currentProvider);
   await clients.ensureInternal(accountClientMetadata(config.issuer));
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
-  const accountSections: AccountSection[] = [];
+  const accountSections: AccountSection[] = [{ href: '/account/security', label: 'mfa.account.title' }];
 
   return {
     config, connection, logger, models, audit, views, i18n, pages, mailer, limits, keyStore,
-    accountRepository, accounts, stages,
+    accountRepository, accounts, stages, mfa,
     provider: currentProvider,
     reloadKeysIfRotated,
     clients,

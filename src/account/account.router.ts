@@ -71,6 +71,7 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
     });
     if (typeof ctx.query.max_age === 'string' && /^\d+$/.test(ctx.query.max_age)) params.set('max_age', ctx.query.max_age);
     if (typeof ctx.query.ui_locales === 'string') params.set('ui_locales', ctx.query.ui_locales);
+    if (typeof ctx.query.acr_values === 'string' && /^[\w:.\- ]{1,200}$/.test(ctx.query.acr_values)) params.set('acr_values', ctx.query.acr_values);
     ctx.redirect(`/auth?${params}`);
   });
 

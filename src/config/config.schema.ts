@@ -20,6 +20,48 @@ const resourceServer = z.object({
   accessTokenFormat: z.enum(['jwt', 'opaque']).default('jwt').describe('jwt (RFC 9068) or opaque'),
 });
 
+const weight = (fallback: number, what: string) =>
+  z.number().min(0).max(100).default(fallback).describe(`risk weight (0-100) of ${what}`);
+
+// Multi-factor authentication (issue 5): factors, lockout, remembered devices and the adaptive risk check.
+const mfaSchema = z.object({
+  totpIssuer: z.string().min(1).default('Group ID').describe('issuer name shown in authenticator apps next to the account'),
+  totpToleranceSteps: z.number().int().min(0).max(2).default(1)
+    .describe('TOTP time steps of clock drift accepted either side (RFC 6238 §5.2 recommends at most one)'),
+  emailCodeTtl: seconds(300, 'lifetime of a mailed one-time sign-in code'),
+  emailCodeMaxAttempts: z.number().int().min(1).max(10).default(3).describe('wrong tries allowed on one mailed code'),
+  maxFailures: z.number().int().min(1).default(5).describe('wrong second-factor answers before the account is locked out of MFA'),
+  lockoutSeconds: seconds(900, 'how long MFA stays locked after too many wrong answers'),
+  recoveryCodes: z.number().int().min(4).max(20).default(10).describe('how many single-use recovery codes are issued at once'),
+  rememberDeviceDays: z.number().int().min(0).max(365).default(30)
+    .describe('days a device the user chose to remember skips the risk-based MFA question (0 turns the option off)'),
+  deviceCookieDays: z.number().int().min(1).max(800).default(400).describe('lifetime of the device-recognition cookie, in days'),
+  recentAuthSeconds: seconds(900, 'how recent a sign-in must be to change factors on the account security page'),
+  webauthn: z.object({
+    rpName: z.string().min(1).default('Group ID').describe('relying party name shown by authenticators'),
+    rpId: z.string().optional().describe('WebAuthn RP ID (a registrable domain); default: the issuer host name'),
+  }).prefault({}),
+  risk: z.object({
+    threshold: z.number().min(0).default(50).describe('risk score at or above which MFA is asked even where optional'),
+    weights: z.object({
+      newDevice: weight(30, 'a device never used by this account (no device cookie bound to it)'),
+      newNetwork: weight(25, 'a network (IPv4 /24, IPv6 /48) never seen for this account'),
+      failedAttempts: weight(25, 'a burst of recent failed attempts on the account'),
+      dormant: weight(15, 'a long time since the last sign-in'),
+      newCountry: weight(30, 'a country never seen for this account (needs geoHeader)'),
+      impossibleTravel: weight(60, 'a travel speed between two sign-ins no plane reaches (needs geoCoordinatesHeader)'),
+    }).prefault({}),
+    failedAttemptsBurst: z.number().int().min(1).default(3).describe('failed attempts within the window that count as a burst'),
+    failedAttemptsWindowSeconds: seconds(3600, 'window in which failed attempts are counted'),
+    dormantDays: z.number().int().min(1).default(90).describe('days without sign-in after which an account counts as dormant'),
+    geoHeader: z.string().optional()
+      .describe('request header set by a trusted proxy with the ISO 3166 country of the client (e.g. cf-ipcountry); unset = no geo signals'),
+    geoCoordinatesHeader: z.string().optional()
+      .describe('request header set by a trusted proxy with "latitude,longitude" of the client; unset = no impossible-travel signal'),
+    maxTravelKmh: z.number().positive().default(1000).describe('faster travel between two sign-ins than this counts as impossible'),
+  }).prefault({}),
+}).prefault({});
+
 export const configSchema = z.object({
   nodeEnv: z.enum(['development', 'production', 'test']).default('development')
     .describe('NODE_ENV: production refuses generated secrets and insecure settings'),
@@ -94,6 +136,8 @@ export const configSchema = z.object({
     mailPerIp: rateLimit(20, 60 * 60, 'mails (sign-up, reset, verification) triggered from one IP address'),
     codePerAccount: rateLimit(5, 15 * 60, 'wrong verification codes for one account'),
   }).prefault({}),
+
+  mfa: mfaSchema,
 
   keys: z.object({
     pollSeconds: seconds(30, 'how often a running server checks the key store for a rotation'),

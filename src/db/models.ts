@@ -2,6 +2,10 @@ import type { Connection } from 'mongoose';
 import { accountModel } from '../accounts/account.model.ts';
 import { signingKeyModel } from '../keys/signing-key.model.ts';
 import { actionTokenModel } from '../tokens/action-token.model.ts';
+import { challengeModel, lockoutModel } from '../mfa/mfa-challenge.model.ts';
+import { factorModel } from '../mfa/mfa-factor.model.ts';
+import { deviceModel } from '../mfa/device/device.model.ts';
+import { riskDecisionModel, riskProfileModel } from '../mfa/risk/risk.model.ts';
 
 /** Every mongoose model of the IdP, bound to one connection. */
 export function createModels(connection: Connection) {
@@ -9,6 +13,12 @@ export function createModels(connection: Connection) {
     Account: accountModel(connection),
     ActionToken: actionTokenModel(connection),
     SigningKey: signingKeyModel(connection),
+    MfaFactor: factorModel(connection),
+    MfaChallenge: challengeModel(connection),
+    MfaLockout: lockoutModel(connection),
+    MfaDevice: deviceModel(connection),
+    MfaRiskProfile: riskProfileModel(connection),
+    MfaRiskDecision: riskDecisionModel(connection),
   };
 }
 

@@ -7,6 +7,8 @@ export const CLIENT_METADATA_EXTENSIONS: Record<string, z.ZodType> = {
   first_party: z.boolean(),
   /** A resource server that may introspect tokens issued to other clients (RFC 7662 §4). */
   introspection_allowed: z.boolean(),
+  /** MFA for this client (issue 5 item 6): off, optional (asked of people who enrolled a factor; default), required. */
+  mfa_policy: z.enum(['off', 'optional', 'required']),
 };
 
 /** Throws a readable message when a value does not fit its extension's schema. */

@@ -3,11 +3,12 @@ import type { Config } from '../config/config.schema.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import { accountClaims, SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.ts';
 import { resourceServerInfo } from './resource-servers.ts';
-import { createInteractionPolicy } from './policy/interaction-policy.ts';
+import { createInteractionPolicy, type PolicyHooks } from './policy/interaction-policy.ts';
 import { loadGrant } from './grants.ts';
 import { CLIENT_METADATA_EXTENSIONS, validateClientExtension } from './client-metadata.ts';
 import { wireEngineEvents } from './engine-events.ts';
 import type { Logger } from '../ops/logger.ts';
+import { ACR_VALUES } from '../mfa/acr.ts';
 
 // The only importer of oidc-provider (with grants.ts, engine-events.ts and the policy folder). Most of what the
 // protocol needs is configuration of the engine; see the engine's docs/README.md for every key used here.
@@ -31,6 +32,8 @@ export interface ProviderDeps {
   accounts: AccountRepository;
   pages: EnginePages;
   logger: Logger;
+  /** Services consulted by the interaction policy's checks (MFA ...). */
+  policyHooks?: PolicyHooks;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -48,7 +51,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     claims: { acr: null, amr: null, auth_time: null, sid: null, ...SCOPE_CLAIMS } as unknown as Configuration['claims'],
     // OIDC scopes plus the scopes of every configured API, so clients may be registered for them.
     scopes: [...new Set([...SUPPORTED_SCOPES, ...Object.values(config.resourceServers).flatMap((r) => r.scopes)])],
-    acrValues: [ACR_PASSWORD],
+    // Every acr we issue, weakest first (src/mfa/acr.ts); discovery lists them as acr_values_supported.
+    acrValues: [...ACR_VALUES],
     responseTypes: ['code', 'none'],
     clientDefaults: {
       grant_types: ['authorization_code'],
@@ -65,7 +69,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     loadExistingGrant: loadGrant,
     interactions: {
-      policy: createInteractionPolicy(),
+      policy: createInteractionPolicy(deps.policyHooks),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     cookies: {

@@ -17,6 +17,8 @@ export class Browser {
   /** Redirects to URLs starting with one of these are not followed (the RP's redirect_uri). */
   stopAt: string[] = [];
   acceptLanguage = 'en';
+  /** Headers sent with every request (e.g. a trusted proxy's geo headers). */
+  headers: Record<string, string> = {};
 
   async get(url: string): Promise<Page> {
     return this.request(url, { method: 'GET' });
@@ -42,7 +44,7 @@ export class Browser {
 
   async request(url: string, init: RequestInit, hops = 0): Promise<Page> {
     const cookie = await this.jar.getCookieString(url);
-    const headers = new Headers(init.headers);
+    const headers = new Headers({ ...this.headers, ...Object.fromEntries(new Headers(init.headers)) });
     if (cookie) headers.set('cookie', cookie);
     headers.set('accept', 'text/html,application/xhtml+xml');
     headers.set('accept-language', this.acceptLanguage);

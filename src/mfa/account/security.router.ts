@@ -1,0 +1,103 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import type { Connection } from 'mongoose';
+import { z } from 'zod';
+import type { Config } from '../../config/config.schema.ts';
+import { isAppError } from '../../http/app-error.ts';
+import type { Pages } from '../../http/pages.ts';
+import { engineCollectionName } from '../../oidc/adapter/mongo.adapter.ts';
+import type { Provider } from '../../oidc/provider.ts';
+import { levelOf } from '../acr.ts';
+import type { MfaModule } from '../mfa.module.ts';
+import { requireSignedIn } from '../../account/account.router.ts';
+
+// /account/security: list, name, remove factors, new recovery codes, forget remembered devices (issue 5 item 5,
+// "a minimal page now"). Authentication is the engine's own sign-in session (its session cookie, read through
+// provider.Session.get), never a parameter. Every change is a CSRF-protected POST and needs a recent sign-in (and the
+// second factor when the account has one), so a forgotten open browser or a stolen password alone cannot weaken MFA.
+// Adding a factor happens during a sign-in (a client or acr that asks for it); this page only manages.
+
+export interface SecurityRouterDeps {
+  config: Config;
+  db: NonNullable<Connection['db']>;
+  provider: () => Provider;
+  mfa: MfaModule;
+  pages: Pages;
+  formMiddleware: Middleware[];
+}
+
+const idForm = z.object({ id: z.string().min(1).max(200) });
+const renameForm = idForm.extend({ name: z.string().trim().min(1).max(60) });
+
+export function createSecurityRouter(deps: SecurityRouterDeps): Router {
+  const router = new Router({ prefix: '/account/security' });
+
+  async function signedIn(ctx: Context) {
+    const session = await deps.provider().Session.get(ctx as never);
+    return session.accountId ? { accountId: session.accountId, acr: session.acr, loginTs: session.loginTs } : undefined;
+  }
+
+  /** An account that signs in to a client requiring MFA must keep a factor (looked up through its grants). */
+  async function mustKeepMfa(accountId: string): Promise<boolean> {
+    const clientIds = await deps.db.collection(engineCollectionName('Grant')).distinct('payload.clientId', { 'payload.accountId': accountId });
+    if (!clientIds.length) return false;
+    const count = await deps.db.collection(engineCollectionName('Client'))
+      .countDocuments({ _id: { $in: clientIds as never[] }, 'payload.mfa_policy': 'required' });
+    return count > 0;
+  }
+
+  async function show(ctx: Context, accountId: string, model: Record<string, unknown> = {}, status = 200) {
+    const [factors, devices] = await Promise.all([deps.mfa.mfa.list(accountId), deps.mfa.devices.listRemembered(accountId)]);
+    deps.pages.render(ctx, 'account/security', {
+      title: 'mfa.account.title',
+      factors: factors.map((f) => ({ ...f, label: `mfa.factor.${f.type}`, added: f.createdAt.toISOString().slice(0, 10), isRecovery: f.type === 'recovery' })),
+      devices: devices.map((d) => ({ id: d._id, userAgent: d.userAgent ?? '', until: d.rememberedUntil?.toISOString().slice(0, 10) })),
+      ...model,
+    }, { status });
+  }
+
+  router.get('/', ...deps.formMiddleware, async (ctx) => {
+    const session = await requireSignedIn(ctx, deps.provider());
+    if (!session) return;
+    await show(ctx, session.accountId);
+  });
+
+  /** A change: recent sign-in, and the second factor when the account has one. */
+  const change = (work: (ctx: Context, accountId: string) => Promise<Record<string, unknown> | void>) => async (ctx: Context) => {
+    const session = await signedIn(ctx);
+    const recent = session?.loginTs !== undefined && Date.now() / 1000 - session.loginTs <= deps.config.mfa.recentAuthSeconds;
+    const factors = session ? await deps.mfa.mfa.enrolledTypes(session.accountId) : [];
+    if (!session || !recent || (factors.length > 0 && levelOf(session.acr) < 2)) {
+      // A fresh sign-in, at MFA level when the account has a factor, through the normal account sign-in.
+      const again = new URLSearchParams({ return: '/account/security', max_age: '0', ...(factors.length ? { acr_values: 'urn:idp:acr:mfa' } : {}) });
+      return deps.pages.render(ctx, 'account/security-signin', { title: 'mfa.account.title', reauthUrl: `/account/login?${again}` }, { status: 403 });
+    }
+    try {
+      const model = await work(ctx, session.accountId);
+      await show(ctx, session.accountId, { notice: 'mfa.account.saved', ...(model ?? {}) });
+    } catch (error) {
+      if (!isAppError(error) || error.status >= 500) throw error;
+      await show(ctx, session.accountId, { errorKey: `mfa.errors.${error.code.replace(/^mfa\./, '')}` }, error.status);
+    }
+  };
+  const parse = <T extends z.ZodType>(schema: T, ctx: Context): z.output<T> => {
+    const result = schema.safeParse(ctx.request.body);
+    if (!result.success) throw Object.assign(new Error('bad form'), { status: 400, type: 'form' });
+    return result.data;
+  };
+
+  router.post('/remove', ...deps.formMiddleware, change(async (ctx, accountId) => {
+    await deps.mfa.mfa.remove(accountId, parse(idForm, ctx).id, { mfaRequired: await mustKeepMfa(accountId) });
+  }));
+  router.post('/rename', ...deps.formMiddleware, change(async (ctx, accountId) => {
+    const input = parse(renameForm, ctx);
+    await deps.mfa.mfa.rename(accountId, input.id, input.name);
+  }));
+  router.post('/recovery-codes', ...deps.formMiddleware, change(async (_ctx, accountId) => ({
+    recoveryCodes: await deps.mfa.mfa.regenerateRecoveryCodes(accountId),
+  })));
+  router.post('/devices/forget', ...deps.formMiddleware, change(async (ctx, accountId) => {
+    await deps.mfa.devices.forget(accountId, parse(idForm, ctx).id);
+  }));
+  return router;
+}

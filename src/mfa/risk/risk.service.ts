@@ -1,0 +1,104 @@
+import type { Config } from '../../config/config.schema.ts';
+import type { Audit } from '../../ops/audit.ts';
+import type { DeviceService } from '../device/device.service.ts';
+import type { MfaFacts, RiskAssessor } from '../mfa-policy.service.ts';
+import type { RiskDecisionModel, RiskProfileModel } from './risk.model.ts';
+import { computeSignals, networkOf, parseCoordinates, scoreOf } from './risk-signals.ts';
+
+// The adaptive check (issue 5 item 8): at each sign-in, signals -> weighted score -> MFA when it reaches the
+// threshold, even where the client made MFA optional. The decision and its signals are an audit event. A remembered
+// device (item 9) skips the question. Failed attempts are counted from the audit stream (login.failed,
+// mfa.challenge.failed), so the account service does not need to know about risk.
+
+export interface RiskServiceDeps {
+  config: Config;
+  profiles: RiskProfileModel;
+  decisions: RiskDecisionModel;
+  devices: DeviceService;
+  audit: Audit;
+}
+
+const MAX_REMEMBERED = 50;
+
+export function createRiskService(deps: RiskServiceDeps) {
+  const risk = deps.config.mfa.risk;
+  const pending = new Set<Promise<unknown>>();
+  const deviceIds = new WeakMap<MfaFacts, string>();
+  const deviceOf = (facts: MfaFacts) => {
+    const id = deviceIds.get(facts) ?? deps.devices.ensure(facts.request.cookie);
+    deviceIds.set(facts, id);
+    return id;
+  };
+  const geoOf = (facts: MfaFacts) => ({
+    country: risk.geoHeader ? facts.request.header(risk.geoHeader)?.trim().toUpperCase().slice(0, 2) || undefined : undefined,
+    coordinates: risk.geoCoordinatesHeader ? parseCoordinates(facts.request.header(risk.geoCoordinatesHeader)) : undefined,
+  });
+
+  async function assess(facts: MfaFacts): Promise<boolean> {
+    await Promise.allSettled([...pending]);
+    const deviceId = deviceOf(facts);
+    const [profile, device] = await Promise.all([
+      deps.profiles.findById(facts.accountId).lean().exec(), deps.devices.find(deviceId, facts.accountId),
+    ]);
+    const geo = geoOf(facts);
+    const signals = computeSignals({ now: new Date(), ip: facts.request.ip, knownDevice: Boolean(device), ...geo, profile }, risk);
+    const score = scoreOf(signals, risk);
+    const remembered = Boolean(device?.rememberedUntil && device.rememberedUntil > new Date());
+    const mfa = score >= risk.threshold && !remembered;
+    await deps.decisions.replaceOne({ _id: facts.session.uid }, {
+      accountId: facts.accountId, loginTs: facts.session.loginTs, mfa,
+      expiresAt: new Date(Date.now() + deps.config.ttl.session * 1000),
+    }, { upsert: true }).exec();
+    deps.audit('mfa.risk.evaluated', {
+      accountId: facts.accountId, client: facts.clientId, score, threshold: risk.threshold, signals, remembered, mfa,
+      network: networkOf(facts.request.ip), country: geo.country,
+    });
+    return mfa;
+  }
+
+  const service: RiskAssessor & { noteFailure(accountId: string): void } = {
+    async requiresMfa(facts) {
+      if (facts.freshLogin) return assess(facts);
+      // A later request on the same session: the decision taken at its sign-in still holds until MFA is done.
+      const decision = await deps.decisions.findById(facts.session.uid).lean().exec();
+      return Boolean(decision?.mfa && decision.accountId === facts.accountId && decision.loginTs === facts.session.loginTs);
+    },
+    async isRemembered(facts) {
+      return deps.devices.isRemembered(deps.devices.read(facts.request.cookie), facts.accountId);
+    },
+    async recordSignIn(facts) {
+      const deviceId = deviceOf(facts);
+      const { country, coordinates } = geoOf(facts);
+      await deps.profiles.updateOne({ _id: facts.accountId }, [{
+        $set: {
+          networks: { $slice: [{ $setUnion: [{ $ifNull: ['$networks', []] }, [networkOf(facts.request.ip)]] }, -MAX_REMEMBERED] },
+          countries: country ? { $setUnion: [{ $ifNull: ['$countries', []] }, [country]] } : { $ifNull: ['$countries', []] },
+          lastSignIn: { at: '$$NOW', ...(country ? { country } : {}), ...(coordinates ?? {}) },
+          failures: [],
+        },
+      }], { upsert: true }).exec();
+      await deps.devices.bind(deviceId, facts.accountId, facts.request.userAgent);
+    },
+    /** A failed attempt on the account (from the audit stream); awaited before the next assessment in this process. */
+    noteFailure(accountId) {
+      const write = deps.profiles.updateOne(
+        { _id: accountId },
+        { $push: { failures: { $each: [new Date()], $slice: -20 } }, $setOnInsert: { networks: [], countries: [] } },
+        { upsert: true },
+      ).exec().catch(() => undefined);
+      pending.add(write);
+      void write.finally(() => pending.delete(write));
+    },
+  };
+  return service;
+}
+
+export type RiskService = ReturnType<typeof createRiskService>;
+
+/** An audit function that also feeds failed attempts to the risk check. */
+export function auditWithRiskFeed(audit: Audit, risk: RiskService): Audit {
+  return (event, fields = {}) => {
+    audit(event, fields);
+    if ((event === 'login.failed' || event === 'mfa.challenge.failed') && typeof fields.accountId === 'string') risk.noteFailure(fields.accountId);
+  };
+}
