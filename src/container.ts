@@ -27,6 +27,7 @@ import { createProvider, type Provider } from './oidc/provider.ts';
 import { createAudit } from './ops/audit.ts';
 import { createActionTokenService } from './tokens/action-token.service.ts';
 import type { Logger } from './ops/logger.ts';
+import { createProfileCapability } from './profile/profile.capability.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
@@ -49,8 +50,11 @@ export async function createContainer(config: Config, connection: Connection, mo
   const accountRepository = createAccountRepository(models.Account);
   const Adapter = createMongoAdapterClass(db);
   const enginePages = createEnginePages(pages);
+  // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
+  const profileCapability = createProfileCapability({ config, models, audit, keyStore });
   const buildProvider = async () => createProvider({
     config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger,
+    policy: profileCapability.policy, customClaims: profileCapability.customClaims,
   });
 
   // The engine's key set is fixed per instance: after `idp keys rotate` a new instance is built with the new
@@ -79,12 +83,13 @@ export async function createContainer(config: Config, connection: Connection, mo
     createRegisterStage({ accounts }),
     createForgotPasswordStage({ accounts }),
     createConsentStage({ provider: currentProvider, audit }),
+    ...profileCapability.stages,
   ]);
 
   const clients = createClientService(db, currentProvider);
   await clients.ensureInternal(accountClientMetadata(config.issuer));
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
-  const accountSections: AccountSection[] = [];
+  const accountSections: AccountSection[] = [...profileCapability.accountSections];
 
   return {
     config, connection, logger, models, audit, views, i18n, pages, mailer, limits, keyStore,
@@ -93,6 +98,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     reloadKeysIfRotated,
     clients,
     accountSections,
+    profile: profileCapability,
   };
 }
 

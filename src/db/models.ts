@@ -1,5 +1,7 @@
 import type { Connection } from 'mongoose';
 import { accountModel } from '../accounts/account.model.ts';
+import { consentRecordModel } from '../consents/consent-record.model.ts';
+import { legalDocumentModel } from '../consents/legal-document.model.ts';
 import { signingKeyModel } from '../keys/signing-key.model.ts';
 import { actionTokenModel } from '../tokens/action-token.model.ts';
 
@@ -9,6 +11,8 @@ export function createModels(connection: Connection) {
     Account: accountModel(connection),
     ActionToken: actionTokenModel(connection),
     SigningKey: signingKeyModel(connection),
+    LegalDocument: legalDocumentModel(connection),
+    ConsentRecord: consentRecordModel(connection),
   };
 }
 

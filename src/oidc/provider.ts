@@ -3,7 +3,7 @@ import type { Config } from '../config/config.schema.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import { accountClaims, SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.ts';
 import { resourceServerInfo } from './resource-servers.ts';
-import { createInteractionPolicy } from './policy/interaction-policy.ts';
+import { createInteractionPolicy, type PolicyServices } from './policy/interaction-policy.ts';
 import { loadGrant } from './grants.ts';
 import { CLIENT_METADATA_EXTENSIONS, validateClientExtension } from './client-metadata.ts';
 import { wireEngineEvents } from './engine-events.ts';
@@ -31,6 +31,10 @@ export interface ProviderDeps {
   accounts: AccountRepository;
   pages: EnginePages;
   logger: Logger;
+  /** Services the capabilities' prompts check with (profile, legal ...). */
+  policy: PolicyServices;
+  /** Claims of custom profile attributes and the scope that releases them (config.profile). */
+  customClaims?: { scope: string; claims: string[] };
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -43,11 +47,18 @@ export function createProvider(deps: ProviderDeps): Provider {
     findAccount: async (_ctx, sub) => {
       const account = await deps.accounts.findById(sub);
       if (!account || account.status !== 'active') return undefined;
-      return { accountId: sub, claims: async () => accountClaims(account) as { sub: string } };
+      // `record` lets the policy's checks read the account this request already loaded (profile prompt).
+      return { accountId: sub, record: account, claims: async () => accountClaims(account) as { sub: string } };
     },
-    claims: { acr: null, amr: null, auth_time: null, sid: null, ...SCOPE_CLAIMS } as unknown as Configuration['claims'],
+    claims: {
+      acr: null, amr: null, auth_time: null, sid: null, ...SCOPE_CLAIMS,
+      ...(deps.customClaims ? { [deps.customClaims.scope]: deps.customClaims.claims } : {}),
+    } as unknown as Configuration['claims'],
     // OIDC scopes plus the scopes of every configured API, so clients may be registered for them.
-    scopes: [...new Set([...SUPPORTED_SCOPES, ...Object.values(config.resourceServers).flatMap((r) => r.scopes)])],
+    scopes: [...new Set([
+      ...SUPPORTED_SCOPES, ...Object.values(config.resourceServers).flatMap((r) => r.scopes),
+      ...(deps.customClaims ? [deps.customClaims.scope] : []),
+    ])],
     acrValues: [ACR_PASSWORD],
     responseTypes: ['code', 'none'],
     clientDefaults: {
@@ -65,7 +76,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     loadExistingGrant: loadGrant,
     interactions: {
-      policy: createInteractionPolicy(),
+      policy: createInteractionPolicy(deps.policy),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
     cookies: {
@@ -136,5 +147,9 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   wireEngineEvents(provider, deps.logger);
+  // Each accepted authorization is one completed sign-in (progressive profiling waits for the Nth).
+  provider.on('authorization.accepted', (ctx) => {
+    deps.policy.profile.countSignIn(ctx as never).catch((error: Error) => deps.logger.warn({ err: error.message }, 'profile.count_failed'));
+  });
   return provider;
 }
