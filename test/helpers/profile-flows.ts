@@ -32,3 +32,15 @@ export async function finish(rp: Rp, started: Started, page: Page) {
 }
 
 export { Browser };
+
+/** Submits the first form with repeated fields (several `accept` checkboxes), plus its hidden fields. */
+export async function submitEntries(browser: Browser, page: Page, entries: Array<[string, string]>): Promise<Page> {
+  const form = page.html.querySelector('form');
+  if (!form) throw new Error(`no form on ${page.url} (status ${page.status}):\n${page.body.slice(0, 500)}`);
+  const hidden = form.querySelectorAll('input[type=hidden]').map((i) => [i.getAttribute('name')!, i.getAttribute('value') ?? ''] as [string, string]);
+  const action = new URL(form.getAttribute('action') ?? page.url, page.url).toString();
+  return browser.request(action, {
+    method: 'POST', body: new URLSearchParams([...hidden, ...entries]).toString(),
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  });
+}
