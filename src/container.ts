@@ -32,6 +32,7 @@ import { createProvider, type Provider } from './oidc/provider.ts';
 import { createAudit } from './ops/audit.ts';
 import { createActionTokenService } from './tokens/action-token.service.ts';
 import type { Logger } from './ops/logger.ts';
+import { createProfileCapability } from './profile/profile.capability.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
@@ -56,9 +57,11 @@ export async function createContainer(config: Config, connection: Connection, mo
   const accountRepository = createAccountRepository(models.Account);
   const enginePages = createEnginePages(pages);
   const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit });
+  // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
+  const profileCapability = createProfileCapability({ config, models, audit, keyStore });
   const buildProvider = async () => createProvider({
     config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger,
-    policyHooks: { mfa: mfa.policy },
+    policyHooks: { mfa: mfa.policy, ...profileCapability.policy }, customClaims: profileCapability.customClaims,
   });
 
   // The engine's key set is fixed per instance: after `idp keys rotate` a new instance is built with the new
@@ -90,12 +93,13 @@ export async function createContainer(config: Config, connection: Connection, mo
     createMfaStage({ mfa: mfa.mfa, limits, audit, devices: mfa.remembering }),
     createMfaEnrolStage({ mfa: mfa.mfa, limits }),
     createPasskeyLoginStage({ passkeys: mfa.passkeys, limits, audit }),
+    ...profileCapability.stages,
   ]);
 
   const clients = createClientService(db, currentProvider);
   await clients.ensureInternal(accountClientMetadata(config.issuer));
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
-  const accountSections: AccountSection[] = [{ href: '/account/security', label: 'mfa.account.title' }];
+  const accountSections: AccountSection[] = [{ href: '/account/security', label: 'mfa.account.title' }, ...profileCapability.accountSections];
 
   return {
     config, connection, logger, models, audit, views, i18n, pages, mailer, limits, keyStore,
@@ -105,6 +109,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     clients,
     accountSections,
     caches,
+    profile: profileCapability,
   };
 }
 

@@ -38,6 +38,10 @@ export interface AccountDocument {
   passwordHash?: string;
   status: 'active' | 'blocked';
   profile: Profile;
+  /** Custom profile attributes of the configuration (src/profile), by key. */
+  custom?: Record<string, string | number | boolean>;
+  /** Progressive profiling state (src/profile): completed sign-ins, and when each question was last skipped. */
+  profiling?: { signIns?: number; skipped?: Record<string, Date> };
   lastLoginAt?: Date;
   createdAt: Date;
   updatedAt: Date;
@@ -62,6 +66,8 @@ export const accountSchema = new Schema<AccountDocument>({
   passwordHash: { type: String },
   status: { type: String, enum: ['active', 'blocked'], default: 'active' },
   profile: { type: profileSchema, default: () => ({}) },
+  custom: { type: Schema.Types.Mixed, default: undefined },
+  profiling: { type: Schema.Types.Mixed, default: undefined },
   lastLoginAt: Date,
 }, { timestamps: true, versionKey: false, collection: 'accounts' });
 

@@ -3,6 +3,8 @@ import { ConfigError } from '../config/config.loader.ts';
 import { isDatabaseUnavailable } from '../db/connection.ts';
 import { isAppError } from '../http/app-error.ts';
 import { clientsCommands } from './clients.command.ts';
+import { consentsDocsCommands } from './consents.command.ts';
+import { profileCommands } from './profile.command.ts';
 import { CliError, UsageError, type Command, type CommandGroup, type ParsedArgs } from './command.ts';
 import { withStore } from './cli-context.ts';
 import { dbCommands } from './db.command.ts';
@@ -18,6 +20,9 @@ const GROUPS: Record<string, CommandGroup> = {
   users: usersCommands,
   keys: keysCommands,
   db: dbCommands,
+  // Two-word groups (`idp consents docs add`) are looked up before one-word ones.
+  'consents docs': consentsDocsCommands,
+  profile: profileCommands,
 };
 
 function wantsHelp(argv: string[]): boolean {
@@ -65,8 +70,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const command = findCommand(argv[0], argv[1]);
-    const args = parseCommandArgs(command, argv.slice(2));
+    const depth = Object.hasOwn(GROUPS, `${argv[0]} ${argv[1]}`) ? 2 : 1;
+    const command = findCommand(argv[0] === undefined ? undefined : argv.slice(0, depth).join(' '), argv[depth]);
+    const args = parseCommandArgs(command, argv.slice(depth + 1));
     const input = command.parse ? command.parse(args) : args;
     const result = await withStore((store) => command.run(input, store));
     process.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);

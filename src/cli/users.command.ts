@@ -13,6 +13,7 @@ export function publicAccount(account: Account) {
     email_verified: account.emailVerified,
     status: account.status,
     profile: account.profile,
+    ...(account.custom ? { custom: account.custom } : {}),
     created_at: account.createdAt,
     last_login_at: account.lastLoginAt,
   };

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { consentsConfigSchema } from '../consents/consents-config.schema.ts';
+import { profileConfigSchema } from '../profile/profile-config.schema.ts';
 
 // Every setting of the IdP, with its default and meaning. The loader (config.loader.ts) fills it from
 // config/default.json, config/<NODE_ENV>.json, the file named by IDP_CONFIG, then the environment:
@@ -142,6 +144,9 @@ export const configSchema = z.object({
   keys: z.object({
     pollSeconds: seconds(30, 'how often a running server checks the key store for a rotation'),
   }).prefault({}),
+
+  profile: profileConfigSchema.describe('profile attributes, per-site collection and progressive profiling'),
+  consents: consentsConfigSchema.describe('legal consents and the controller named in consent receipts'),
 
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),

@@ -1,5 +1,7 @@
 import type { Connection } from 'mongoose';
 import { accountModel } from '../accounts/account.model.ts';
+import { consentRecordModel } from '../consents/consent-record.model.ts';
+import { legalDocumentModel } from '../consents/legal-document.model.ts';
 import { signingKeyModel } from '../keys/signing-key.model.ts';
 import { actionTokenModel } from '../tokens/action-token.model.ts';
 import { challengeModel, lockoutModel } from '../mfa/mfa-challenge.model.ts';
@@ -19,6 +21,8 @@ export function createModels(connection: Connection) {
     MfaDevice: deviceModel(connection),
     MfaRiskProfile: riskProfileModel(connection),
     MfaRiskDecision: riskDecisionModel(connection),
+    LegalDocument: legalDocumentModel(connection),
+    ConsentRecord: consentRecordModel(connection),
   };
 }
 

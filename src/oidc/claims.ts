@@ -23,6 +23,8 @@ export function accountClaims(account: Account): Record<string, unknown> {
     email: account.email,
     email_verified: account.emailVerified,
     ...profile,
+    // Custom attributes (config.profile.customAttributes), released by the scope the config names.
+    ...account.custom,
     ...(address && Object.keys(address).length ? { address } : {}),
     updated_at: Math.floor(new Date(account.updatedAt).getTime() / 1000),
   };

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { LEGAL_CLIENT_METADATA } from '../consents/legal-metadata.ts';
+import { PROFILE_CLIENT_METADATA } from '../profile/profile-metadata.ts';
 
 // Our extensions to RFC 7591 client metadata, one entry each, validated by the engine's extraClientMetadata
 // hook. Capabilities (MFA policy, required attributes, connectors ...) add their key here.
@@ -9,6 +11,10 @@ export const CLIENT_METADATA_EXTENSIONS: Record<string, z.ZodType> = {
   introspection_allowed: z.boolean(),
   /** MFA for this client (issue 5 item 6): off, optional (asked of people who enrolled a factor; default), required. */
   mfa_policy: z.enum(['off', 'optional', 'required']),
+  /** required_attributes, progressive_profiling (src/profile/profile-metadata.ts). */
+  ...PROFILE_CLIENT_METADATA,
+  /** legal_documents: required and optional legal documents (src/consents/legal-metadata.ts). */
+  ...LEGAL_CLIENT_METADATA,
 };
 
 /** Throws a readable message when a value does not fit its extension's schema. */

@@ -32,8 +32,10 @@ export interface ProviderDeps {
   accounts: AccountRepository;
   pages: EnginePages;
   logger: Logger;
-  /** Services consulted by the interaction policy's checks (MFA ...). */
+  /** Services consulted by the interaction policy's checks (MFA, legal documents, profile completion). */
   policyHooks?: PolicyHooks;
+  /** Claims of custom profile attributes and the scope that releases them (config.profile). */
+  customClaims?: { scope: string; claims: string[] };
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -46,11 +48,18 @@ export function createProvider(deps: ProviderDeps): Provider {
     findAccount: async (_ctx, sub) => {
       const account = await deps.accounts.findById(sub);
       if (!account || account.status !== 'active') return undefined;
-      return { accountId: sub, claims: async () => accountClaims(account) as { sub: string } };
+      // `record` lets the policy's checks read the account this request already loaded (profile prompt).
+      return { accountId: sub, record: account, claims: async () => accountClaims(account) as { sub: string } };
     },
-    claims: { acr: null, amr: null, auth_time: null, sid: null, ...SCOPE_CLAIMS } as unknown as Configuration['claims'],
+    claims: {
+      acr: null, amr: null, auth_time: null, sid: null, ...SCOPE_CLAIMS,
+      ...(deps.customClaims ? { [deps.customClaims.scope]: deps.customClaims.claims } : {}),
+    } as unknown as Configuration['claims'],
     // OIDC scopes plus the scopes of every configured API, so clients may be registered for them.
-    scopes: [...new Set([...SUPPORTED_SCOPES, ...Object.values(config.resourceServers).flatMap((r) => r.scopes)])],
+    scopes: [...new Set([
+      ...SUPPORTED_SCOPES, ...Object.values(config.resourceServers).flatMap((r) => r.scopes),
+      ...(deps.customClaims ? [deps.customClaims.scope] : []),
+    ])],
     // Every acr we issue, weakest first (src/mfa/acr.ts); discovery lists them as acr_values_supported.
     acrValues: [...ACR_VALUES],
     responseTypes: ['code', 'none'],
@@ -140,5 +149,12 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   wireEngineEvents(provider, deps.logger);
+  // Each accepted authorization is one completed sign-in (progressive profiling waits for the Nth).
+  const profile = deps.policyHooks?.profile;
+  if (profile) {
+    provider.on('authorization.accepted', (ctx) => {
+      profile.countSignIn(ctx as never).catch((error: Error) => deps.logger.warn({ err: error.message }, 'profile.count_failed'));
+    });
+  }
   return provider;
 }
