@@ -45,6 +45,7 @@ export function createApp(container: Container): Koa {
   app.use(interactionRouter.routes());
   app.use(mailLinksRouter.routes());
   app.use(accountRouter.routes());
+  for (const router of container.federation.routers(formMiddleware, pages)) app.use(router.routes());
   app.use(engineOutageAs503(pages));
   app.use(mountCurrentProvider(container.provider));
   return app;

@@ -27,6 +27,7 @@ import { createProvider, type Provider } from './oidc/provider.ts';
 import { createAudit } from './ops/audit.ts';
 import { createActionTokenService } from './tokens/action-token.service.ts';
 import type { Logger } from './ops/logger.ts';
+import { createFederation } from './federation/federation.module.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
@@ -67,16 +68,21 @@ export async function createContainer(config: Config, connection: Connection, mo
   };
   const currentProvider = () => provider;
 
+  const hasher = createPasswordHasher(config.passwords);
   const accounts = createAccountService({
-    config, accounts: accountRepository, hasher: createPasswordHasher(config.passwords),
+    config, accounts: accountRepository, hasher,
     tokens: createActionTokenService(models.ActionToken),
     mailer, limits, audit,
     signOutEverywhere: (accountId) => revokeEverythingOf(db, accountId),
   });
 
+  const federation = createFederation({
+    config, models, accounts: accountRepository, hasher, mailer, limits, audit, provider: currentProvider,
+  });
   const stages = createStageRegistry([
-    createLoginStage({ config, accounts, audit }),
-    createRegisterStage({ accounts }),
+    createLoginStage({ config, accounts, audit, pageExtensions: [federation.loginExtension] }),
+    createRegisterStage({ accounts, pageExtensions: [federation.loginExtension] }),
+    federation.stage,
     createForgotPasswordStage({ accounts }),
     createConsentStage({ provider: currentProvider, audit }),
   ]);
@@ -84,7 +90,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const clients = createClientService(db, currentProvider);
   await clients.ensureInternal(accountClientMetadata(config.issuer));
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
-  const accountSections: AccountSection[] = [];
+  const accountSections: AccountSection[] = [federation.accountSection];
 
   return {
     config, connection, logger, models, audit, views, i18n, pages, mailer, limits, keyStore,
@@ -93,6 +99,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     reloadKeysIfRotated,
     clients,
     accountSections,
+    federation,
   };
 }
 

@@ -3,6 +3,7 @@ import { ConfigError } from '../config/config.loader.ts';
 import { isDatabaseUnavailable } from '../db/connection.ts';
 import { isAppError } from '../http/app-error.ts';
 import { clientsCommands } from './clients.command.ts';
+import { connectorsCommands } from './connectors.command.ts';
 import { CliError, UsageError, type Command, type CommandGroup, type ParsedArgs } from './command.ts';
 import { withStore } from './cli-context.ts';
 import { dbCommands } from './db.command.ts';
@@ -18,6 +19,7 @@ const GROUPS: Record<string, CommandGroup> = {
   users: usersCommands,
   keys: keysCommands,
   db: dbCommands,
+  connectors: connectorsCommands,
 };
 
 function wantsHelp(argv: string[]): boolean {

@@ -7,6 +7,8 @@ export const CLIENT_METADATA_EXTENSIONS: Record<string, z.ZodType> = {
   first_party: z.boolean(),
   /** A resource server that may introspect tokens issued to other clients (RFC 7662 §4). */
   introspection_allowed: z.boolean(),
+  /** Upstream connectors (ids) offered on this client's sign-in pages; absent: every enabled connector. */
+  federation_connectors: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)),
 };
 
 /** Throws a readable message when a value does not fit its extension's schema. */

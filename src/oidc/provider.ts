@@ -49,6 +49,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     // OIDC scopes plus the scopes of every configured API, so clients may be registered for them.
     scopes: [...new Set([...SUPPORTED_SCOPES, ...Object.values(config.resourceServers).flatMap((r) => r.scopes)])],
     acrValues: [ACR_PASSWORD],
+    // Keycloak's name for "sign in with this upstream IdP right away" (src/federation/login-page.extension.ts).
+    extraParams: ['kc_idp_hint'],
     responseTypes: ['code', 'none'],
     clientDefaults: {
       grant_types: ['authorization_code'],
