@@ -14,7 +14,7 @@ interface GitHubEmail {
 }
 
 /** GitHub's /user shows only a public email, unverified: /user/emails says which address is verified. */
-function verifiedEmail(emails: unknown): { email?: string; email_verified: boolean } {
+export function verifiedEmail(emails: unknown): { email?: string; email_verified: boolean } {
   if (!Array.isArray(emails)) return { email_verified: false };
   const list = emails as GitHubEmail[];
   const chosen = list.find((e) => e.primary === true && e.verified === true) ?? list.find((e) => e.verified === true);
