@@ -33,10 +33,14 @@ export interface FederatedStageDeps {
   audit: Audit;
 }
 
+async function clientMetadata(provider: () => Provider, clientId: string): Promise<Record<string, unknown>> {
+  const client = await provider().Client.find(clientId);
+  return (client?.metadata() ?? {}) as Record<string, unknown>;
+}
+
 /** The connectors a client offers: its `federation_connectors` list, or every enabled one. */
 export async function offeredConnectors(deps: Pick<FederatedStageDeps, 'provider' | 'connectors'>, clientId: string) {
-  const client = await deps.provider().Client.find(clientId);
-  const only = (client?.metadata() as Record<string, unknown> | undefined)?.federation_connectors as string[] | undefined;
+  const only = (await clientMetadata(deps.provider, clientId)).federation_connectors as string[] | undefined;
   return deps.connectors.enabled(only);
 }
 
@@ -81,6 +85,10 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
     title: 'federation.email_title', error, email: typed, emailAction: `${base(stage)}/code`,
   }, status);
 
+  const showSignup = (stage: StageContext, profile: UpstreamProfile, error?: string, status = 200) => stage.render('federation-signup', {
+    title: 'federation.signup_title', error, email: profile.email, name: profile.claims.name ?? '', signupAction: `${base(stage)}/signup`,
+  }, status);
+
   const showCode = (stage: StageContext, error?: string, status = 200) => stage.render('federation-code', {
     title: 'federation.code_title', error, verifyAction: `${base(stage)}/verify`,
   }, status);
@@ -94,6 +102,10 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
     const profile = tx.profile as UpstreamProfile;
     const resolution = await deps.linking.resolve(tx.connectorId, profile);
     if (resolution.kind === 'signin') return signIn(stage, tx, resolution.account, ['fed']);
+    if (resolution.kind === 'create' && (await clientMetadata(deps.provider, stage.interaction.client.clientId)).federation_signup === 'confirm') {
+      await deps.transactions.set(tx._id, 'awaiting_signup');
+      return showSignup(stage, profile);
+    }
     if (resolution.kind === 'create') {
       const account = await deps.linking.createAccount(profile.email!, true, profile, tx.connectorId);
       if (account) {
@@ -119,6 +131,7 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
     if (!tx) return showFailure(stage, undefined, 'federation.no_transaction');
     if (tx.status === 'failed') return showFailure(stage, tx, tx.error ?? 'federation.upstream_error');
     if (tx.status === 'awaiting_proof') return showProof(stage, tx, await candidatesOf(tx));
+    if (tx.status === 'awaiting_signup') return showSignup(stage, tx.profile as UpstreamProfile);
     if (tx.status === 'awaiting_email') return tx.codeDigest ? showCode(stage) : showEmail(stage, tx.profile?.email ?? '');
     if (tx.status !== 'authenticated') return showFailure(stage, tx, 'federation.no_transaction');
     try {
@@ -154,8 +167,31 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
       { method: 'POST', path: '/federation/password', handle: (stage) => proveByPassword(stage) },
       { method: 'POST', path: '/federation/code', handle: (stage) => sendCode(stage) },
       { method: 'POST', path: '/federation/verify', handle: (stage) => verifyCode(stage) },
+      { method: 'POST', path: '/federation/signup', handle: (stage) => confirmSignup(stage) },
     ],
   };
+
+  /** Clients with `federation_signup: confirm`: the person sees what the account will hold and may edit the name. */
+  async function confirmSignup(stage: StageContext) {
+    const tx = await current(stage);
+    if (tx.status !== 'awaiting_signup') return continueFlow(stage);
+    const profile = tx.profile as UpstreamProfile;
+    let name: string | undefined;
+    try {
+      name = parseForm(z.object({ name: z.string().trim().max(200) }), stage.form, 'federation').name || undefined;
+    } catch (error) {
+      const failure = formError(stage.ctx, error);
+      return showSignup(stage, profile, failure.code, failure.status);
+    }
+    const claims = { ...profile.claims, name };
+    const account = await deps.linking.createAccount(profile.email!, true, { ...profile, claims }, tx.connectorId);
+    if (!account) {
+      await deps.transactions.set(tx._id, 'authenticated');
+      return decide(stage, tx); // the address was taken meanwhile: prove it instead
+    }
+    await deps.linking.link(account._id, tx.connectorId, profile, 'new_account');
+    await signIn(stage, tx, account, ['fed']);
+  }
 
   async function proveByPassword(stage: StageContext) {
     const tx = await current(stage);

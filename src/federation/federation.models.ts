@@ -66,7 +66,7 @@ export const identitySchema = new Schema<IdentityDocument>({
 identitySchema.index({ connectorId: 1, subject: 1 }, { unique: true, name: 'connector_subject_unique' });
 identitySchema.index({ accountId: 1 }, { name: 'account' });
 
-export type TransactionStatus = 'started' | 'authenticated' | 'failed' | 'awaiting_proof' | 'awaiting_email' | 'done';
+export type TransactionStatus = 'started' | 'authenticated' | 'failed' | 'awaiting_proof' | 'awaiting_email' | 'awaiting_signup' | 'done';
 
 export interface TransactionDocument {
   /** SHA-256 of the `state` sent upstream: a database read never reveals a usable state. */

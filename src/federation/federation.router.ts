@@ -68,7 +68,7 @@ export function createFederationRouter(deps: FederationRouterDeps): Router {
       const code = upstreamFailure(error);
       await deps.transactions.failed(tx._id, code);
       deps.audit('federation.upstream.failed', {
-        connectorId: tx.connectorId, code, reason: (error as { code?: string }).code ?? (error as Error).name, detail: (error as Error).message?.slice(0, 200),
+        connectorId: tx.connectorId, error: code, reason: (error as { code?: string }).code ?? (error as Error).name, detail: (error as Error).message?.slice(0, 200),
       });
     }
     ctx.set('Cache-Control', 'no-store');

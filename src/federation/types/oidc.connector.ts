@@ -56,6 +56,7 @@ export const createOidcConnector: ConnectorFactory = (record, deps): Connector =
     },
     async complete(callback, transaction) {
       const current = await withFreshAuth();
+      const appleName = await appleUserName(callback); // before the grant reads (and consumes) the body
       const tokens = await client.authorizationCodeGrant(current, callback, {
         pkceCodeVerifier: transaction.codeVerifier,
         expectedState: transaction.state,
@@ -63,7 +64,7 @@ export const createOidcConnector: ConnectorFactory = (record, deps): Connector =
         idTokenExpected: true,
       });
       const claims = tokens.claims()!;
-      let document: Record<string, unknown> = { ...claims, ...(await appleUserName(callback)) };
+      let document: Record<string, unknown> = { ...claims, ...appleName };
       // Some upstreams (Yahoo! JAPAN) put the email in userinfo only; userinfo's sub must equal the ID token's.
       const emailPath = record.mapping.email ?? 'email';
       if (document[emailPath] === undefined && current.serverMetadata().userinfo_endpoint && tokens.access_token) {
