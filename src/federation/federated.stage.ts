@@ -58,6 +58,10 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
   }
 
   async function signIn(stage: StageContext, tx: TransactionDocument, account: Account, amr: string[]) {
+    if (account.status !== 'active') {
+      deps.audit('federation.login.refused', { connectorId: tx.connectorId, accountId: account._id, reason: 'blocked' });
+      throw new AppError('account.blocked', 403);
+    }
     await deps.transactions.set(tx._id, 'done', { accountId: account._id });
     deps.audit('login.succeeded', { accountId: account._id, client: stage.interaction.client.clientId, amr, connectorId: tx.connectorId });
     await stage.finishLogin({ accountId: account._id, acr: ACR_PASSWORD, amr });
