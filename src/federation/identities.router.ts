@@ -31,6 +31,16 @@ export interface IdentitiesRouterDeps {
 export function createIdentitiesRouter(deps: IdentitiesRouterDeps): Router {
   const router = new Router();
 
+  /** Signed in recently enough to change sign-in methods; else a fresh sign-in that comes back to the page. */
+  async function recentSignIn(ctx: Context) {
+    const signIn = await requireSignedIn(ctx, deps.provider());
+    if (!signIn) return undefined;
+    if (signIn.authTime !== undefined && Date.now() / 1000 - signIn.authTime <= RECENT) return signIn;
+    ctx.status = 303;
+    ctx.redirect(`/account/login?${new URLSearchParams({ return: PAGE, max_age: String(RECENT) })}`);
+    return undefined;
+  }
+
   async function show(ctx: Context, accountId: string, message?: { error?: string; notice?: string }, status = 200) {
     const [identities, connectors] = await Promise.all([deps.linking.identitiesOf(accountId), deps.connectors.enabled()]);
     const names = new Map(connectors.map((c) => [c.id, c.displayName]));
@@ -54,7 +64,7 @@ export function createIdentitiesRouter(deps: IdentitiesRouterDeps): Router {
   });
 
   router.get(`${PAGE}/link`, ...deps.formMiddleware, async (ctx) => {
-    const signIn = await requireSignedIn(ctx, deps.provider(), { maxAgeSeconds: RECENT });
+    const signIn = await recentSignIn(ctx);
     if (!signIn) return;
     const id = typeof ctx.query.connector === 'string' ? ctx.query.connector : '';
     const connector = await deps.connectors.get(id);
@@ -85,7 +95,7 @@ export function createIdentitiesRouter(deps: IdentitiesRouterDeps): Router {
   });
 
   router.post(`${PAGE}/unlink`, ...deps.formMiddleware, async (ctx) => {
-    const signIn = await requireSignedIn(ctx, deps.provider(), { maxAgeSeconds: RECENT });
+    const signIn = await recentSignIn(ctx);
     if (!signIn) return;
     const identity = (ctx.request.body as Record<string, unknown>).identity;
     try {
