@@ -53,9 +53,10 @@ export function createApp(container: Container): Koa {
     mailLinksRouter.routes() as Koa.Middleware,
     accountRouter.routes() as Koa.Middleware,
     securityRouter.routes() as Koa.Middleware,
+    ...container.federation.routers(formMiddleware, pages).map((router) => router.routes() as Koa.Middleware),
     ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
   ];
-  app.use(onlyUnder(['/static/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account'], compose(ours)));
+  app.use(onlyUnder(['/static/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/'], compose(ours)));
   app.use(engineOutageAs503(pages));
   app.use(mountCurrentProvider(container.provider));
   return app;

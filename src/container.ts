@@ -33,6 +33,7 @@ import { createAudit } from './ops/audit.ts';
 import { createActionTokenService } from './tokens/action-token.service.ts';
 import type { Logger } from './ops/logger.ts';
 import { createProfileCapability } from './profile/profile.capability.ts';
+import { createFederation } from './federation/federation.module.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
@@ -78,16 +79,21 @@ export async function createContainer(config: Config, connection: Connection, mo
   };
   const currentProvider = () => provider;
 
+  const hasher = createPasswordHasher(config.passwords);
   const accounts = createAccountService({
-    config, accounts: accountRepository, hasher: createPasswordHasher(config.passwords),
+    config, accounts: accountRepository, hasher,
     tokens: createActionTokenService(models.ActionToken),
     mailer, limits, audit: mfa.audit,
     signOutEverywhere: (accountId) => revokeEverythingOf(db, accountId, caches),
   });
 
+  const federation = createFederation({
+    config, models, accounts: accountRepository, hasher, mailer, limits, audit, provider: currentProvider,
+  });
   const stages = createStageRegistry([
-    createLoginStage({ config, accounts, audit }),
-    createRegisterStage({ accounts }),
+    createLoginStage({ config, accounts, audit, pageExtensions: [federation.loginExtension] }),
+    createRegisterStage({ accounts, pageExtensions: [federation.loginExtension] }),
+    federation.stage,
     createForgotPasswordStage({ accounts }),
     createConsentStage({ provider: currentProvider, audit }),
     createMfaStage({ mfa: mfa.mfa, limits, audit, devices: mfa.remembering }),
@@ -99,7 +105,9 @@ export async function createContainer(config: Config, connection: Connection, mo
   const clients = createClientService(db, currentProvider);
   await clients.ensureInternal(accountClientMetadata(config.issuer));
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
-  const accountSections: AccountSection[] = [{ href: '/account/security', label: 'mfa.account.title' }, ...profileCapability.accountSections];
+  const accountSections: AccountSection[] = [
+    { href: '/account/security', label: 'mfa.account.title' }, federation.accountSection, ...profileCapability.accountSections,
+  ];
 
   return {
     config, connection, logger, models, audit, views, i18n, pages, mailer, limits, keyStore,
@@ -110,6 +118,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     accountSections,
     caches,
     profile: profileCapability,
+    federation,
   };
 }
 

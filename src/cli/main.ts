@@ -5,6 +5,7 @@ import { isAppError } from '../http/app-error.ts';
 import { clientsCommands } from './clients.command.ts';
 import { consentsDocsCommands } from './consents.command.ts';
 import { profileCommands } from './profile.command.ts';
+import { connectorsCommands } from './connectors.command.ts';
 import { CliError, UsageError, type Command, type CommandGroup, type ParsedArgs } from './command.ts';
 import { withStore } from './cli-context.ts';
 import { dbCommands } from './db.command.ts';
@@ -23,6 +24,7 @@ const GROUPS: Record<string, CommandGroup> = {
   // Two-word groups (`idp consents docs add`) are looked up before one-word ones.
   'consents docs': consentsDocsCommands,
   profile: profileCommands,
+  connectors: connectorsCommands,
 };
 
 function wantsHelp(argv: string[]): boolean {

@@ -3,6 +3,7 @@ import { accountModel } from '../accounts/account.model.ts';
 import { consentRecordModel } from '../consents/consent-record.model.ts';
 import { legalDocumentModel } from '../consents/legal-document.model.ts';
 import { signingKeyModel } from '../keys/signing-key.model.ts';
+import { federationModels } from '../federation/federation.models.ts';
 import { actionTokenModel } from '../tokens/action-token.model.ts';
 import { challengeModel, lockoutModel } from '../mfa/mfa-challenge.model.ts';
 import { factorModel } from '../mfa/mfa-factor.model.ts';
@@ -23,6 +24,7 @@ export function createModels(connection: Connection) {
     MfaRiskDecision: riskDecisionModel(connection),
     LegalDocument: legalDocumentModel(connection),
     ConsentRecord: consentRecordModel(connection),
+    ...federationModels(connection),
   };
 }
 

@@ -6,7 +6,7 @@ import type { Logger } from '../ops/logger.ts';
 // The only importer of nodemailer. Messages come from views/mails/<name>/{subject,html,text}.hbs in the
 // recipient's language. Without SMTP_URL, messages are written to the log (for development only).
 
-export type MailName = 'verify-email' | 'password-reset' | 'account-exists' | 'password-changed' | 'mfa-code';
+export type MailName = 'verify-email' | 'password-reset' | 'account-exists' | 'password-changed' | 'mfa-code' | 'federation-code';
 
 export interface Mailer {
   send(name: MailName, to: string, locale: Locale, model: Record<string, unknown>): Promise<void>;

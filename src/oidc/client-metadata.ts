@@ -15,6 +15,10 @@ export const CLIENT_METADATA_EXTENSIONS: Record<string, z.ZodType> = {
   ...PROFILE_CLIENT_METADATA,
   /** legal_documents: required and optional legal documents (src/consents/legal-metadata.ts). */
   ...LEGAL_CLIENT_METADATA,
+  /** Upstream connectors (ids) offered on this client's sign-in pages; absent: every enabled connector. */
+  federation_connectors: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)),
+  /** `confirm`: a first upstream sign-in shows a sign-up page before the account is created (default `auto`). */
+  federation_signup: z.enum(['auto', 'confirm']),
 };
 
 /** Throws a readable message when a value does not fit its extension's schema. */

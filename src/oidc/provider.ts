@@ -62,6 +62,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     ])],
     // Every acr we issue, weakest first (src/mfa/acr.ts); discovery lists them as acr_values_supported.
     acrValues: [...ACR_VALUES],
+    // Keycloak's name for "sign in with this upstream IdP right away" (src/federation/login-page.extension.ts).
+    extraParams: ['kc_idp_hint'],
     responseTypes: ['code', 'none'],
     clientDefaults: {
       grant_types: ['authorization_code'],

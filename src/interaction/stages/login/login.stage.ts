@@ -18,13 +18,29 @@ export interface LoginStageDeps {
   config: Config;
   accounts: AccountService;
   audit: Audit;
+  /** Capabilities that add to the sign-in and sign-up pages (upstream sign-in buttons ...). */
+  pageExtensions?: LoginPageExtension[];
+}
+
+export interface LoginPageExtension {
+  /** May answer the sign-in page itself (e.g. a hint that jumps to one upstream IdP); true when it did. */
+  intercept?(stage: StageContext): Promise<boolean>;
+  /** Extra view-model entries for the sign-in and sign-up pages. */
+  model?(stage: StageContext): Promise<Record<string, unknown>>;
+}
+
+/** The view-model entries every extension adds. */
+export async function extensionModel(extensions: LoginPageExtension[] = [], stage: StageContext): Promise<Record<string, unknown>> {
+  const parts = await Promise.all(extensions.map((extension) => extension.model?.(stage) ?? {}));
+  return Object.assign({}, ...parts);
 }
 
 export function createLoginStage(deps: LoginStageDeps): Stage {
-  const showLogin = (stage: StageContext, model: Record<string, unknown> = {}, status = 200) => stage.render('login', {
+  const showLogin = async (stage: StageContext, model: Record<string, unknown> = {}, status = 200) => stage.render('login', {
     email: stage.interaction.params.login_hint ?? '',
     registerUrl: `/interaction/${stage.interaction.uid}/register`,
     forgotUrl: `/interaction/${stage.interaction.uid}/forgot`,
+    ...(await extensionModel(deps.pageExtensions, stage)),
     ...model,
   }, status);
 
@@ -42,7 +58,14 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
   return {
     prompt: 'login',
     routes: [
-      { method: 'GET', path: '', handle: async (stage) => showLogin(stage) },
+      {
+        method: 'GET',
+        path: '',
+        async handle(stage) {
+          for (const extension of deps.pageExtensions ?? []) if (await extension.intercept?.(stage)) return;
+          await showLogin(stage);
+        },
+      },
       {
         method: 'POST',
         path: '',
@@ -54,7 +77,7 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
             await signedIn(stage, account);
           } catch (error) {
             const failure = formError(stage.ctx, error);
-            showLogin(stage, { email: typedEmail, error: failure.code }, failure.status);
+            await showLogin(stage, { email: typedEmail, error: failure.code }, failure.status);
           }
         },
       },

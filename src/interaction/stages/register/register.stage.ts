@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AccountService } from '../../../accounts/account.service.ts';
 import { email, formError, parseForm } from '../../forms.ts';
 import type { Stage } from '../../stage.ts';
-import { showVerify } from '../login/login.stage.ts';
+import { extensionModel, showVerify, type LoginPageExtension } from '../login/login.stage.ts';
 
 // Sign-up, another way through the `login` prompt: create the account, mail a code and a link, and continue with
 // the code page. For an address that already has an account the page looks exactly the same (no enumeration);
@@ -14,14 +14,17 @@ const registerForm = z.object({
   name: z.string().trim().max(200).optional().transform((v) => v || undefined),
 });
 
-export function createRegisterStage(deps: { accounts: AccountService }): Stage {
+export function createRegisterStage(deps: { accounts: AccountService; pageExtensions?: LoginPageExtension[] }): Stage {
   return {
     prompt: 'login',
     routes: [
       {
         method: 'GET',
         path: '/register',
-        handle: async (stage) => stage.render('register', { email: stage.interaction.params.login_hint ?? '', loginUrl: `/interaction/${stage.interaction.uid}` }),
+        handle: async (stage) => stage.render('register', {
+          email: stage.interaction.params.login_hint ?? '', loginUrl: `/interaction/${stage.interaction.uid}`,
+          ...(await extensionModel(deps.pageExtensions, stage)),
+        }),
       },
       {
         method: 'POST',
@@ -39,7 +42,10 @@ export function createRegisterStage(deps: { accounts: AccountService }): Stage {
             showVerify(stage, input.email);
           } catch (error) {
             const failure = formError(stage.ctx, error);
-            stage.render('register', { ...typed, loginUrl: `/interaction/${stage.interaction.uid}`, error: failure.code, errorField: failure.field }, failure.status);
+            stage.render('register', {
+              ...typed, loginUrl: `/interaction/${stage.interaction.uid}`, error: failure.code, errorField: failure.field,
+              ...(await extensionModel(deps.pageExtensions, stage)),
+            }, failure.status);
           }
         },
       },

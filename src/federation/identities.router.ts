@@ -1,0 +1,111 @@
+import Router from '@koa/router';
+import type { Context, Middleware } from 'koa';
+import { requireSignedIn } from '../account/account.router.ts';
+import type { Config } from '../config/config.schema.ts';
+import { isAppError } from '../http/app-error.ts';
+import type { Pages } from '../http/pages.ts';
+import type { Provider } from '../oidc/provider.ts';
+import type { BindingCookie } from './binding-cookie.ts';
+import type { ConnectorService } from './connector.service.ts';
+import type { LinkingService, UpstreamProfile } from './linking.service.ts';
+import type { TransactionService } from './transaction.service.ts';
+
+// /account/identities: the signed-in person sees the upstream identities linked to the account, links another
+// one (an upstream sign-in started from here, bound to this account) or unlinks one, never the last way to sign
+// in. Changing sign-in methods asks for a recent sign-in (RECENT seconds), as changing a password would.
+
+const RECENT = 15 * 60;
+const PAGE = '/account/identities';
+
+export interface IdentitiesRouterDeps {
+  config: Config;
+  provider: () => Provider;
+  connectors: ConnectorService;
+  transactions: TransactionService;
+  linking: LinkingService;
+  binding: BindingCookie;
+  pages: Pages;
+  formMiddleware: Middleware[];
+}
+
+export function createIdentitiesRouter(deps: IdentitiesRouterDeps): Router {
+  const router = new Router();
+
+  /** Signed in recently enough to change sign-in methods; else a fresh sign-in that comes back to the page. */
+  async function recentSignIn(ctx: Context) {
+    const signIn = await requireSignedIn(ctx, deps.provider());
+    if (!signIn) return undefined;
+    if (signIn.authTime !== undefined && Date.now() / 1000 - signIn.authTime <= RECENT) return signIn;
+    ctx.status = 303;
+    ctx.redirect(`/account/login?${new URLSearchParams({ return: PAGE, max_age: String(RECENT) })}`);
+    return undefined;
+  }
+
+  async function show(ctx: Context, accountId: string, message?: { error?: string; notice?: string }, status = 200) {
+    const [identities, connectors] = await Promise.all([deps.linking.identitiesOf(accountId), deps.connectors.enabled()]);
+    const names = new Map(connectors.map((c) => [c.id, c.displayName]));
+    const linked = new Set(identities.map((i) => i.connectorId));
+    deps.pages.render(ctx, 'federation/identities', {
+      title: 'federation.account.title', ...message,
+      identities: identities.map((i) => ({
+        id: i._id, connectorId: i.connectorId, name: names.get(i.connectorId) ?? i.connectorId, email: i.email,
+        linkedAt: new Date(i.createdAt).toISOString().slice(0, 10),
+      })),
+      available: connectors.filter((c) => !linked.has(c.id)).map((c) => ({
+        id: c.id, name: c.displayName, href: `${PAGE}/link?connector=${encodeURIComponent(c.id)}`,
+      })),
+      unlinkAction: `${PAGE}/unlink`, backUrl: '/account',
+    }, { status });
+  }
+
+  router.get(PAGE, ...deps.formMiddleware, async (ctx) => {
+    const signIn = await requireSignedIn(ctx, deps.provider());
+    if (signIn) await show(ctx, signIn.accountId);
+  });
+
+  router.get(`${PAGE}/link`, ...deps.formMiddleware, async (ctx) => {
+    const signIn = await recentSignIn(ctx);
+    if (!signIn) return;
+    const id = typeof ctx.query.connector === 'string' ? ctx.query.connector : '';
+    const connector = await deps.connectors.get(id);
+    if (!connector) return show(ctx, signIn.accountId, { error: 'federation.unknown_connector' }, 404);
+    const binding = deps.binding.create(ctx, 'account', deps.config.ttl.interaction);
+    const redirectUri = `${deps.config.issuer}/federation/${connector.record.id}/callback`;
+    const upstream = await deps.transactions.start(connector.record.id, 'account', binding.value, redirectUri, signIn.accountId);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.status = 303;
+    ctx.redirect((await connector.authorizationUrl(upstream)).toString());
+  });
+
+  router.get(`${PAGE}/continue`, ...deps.formMiddleware, async (ctx) => {
+    const signIn = await requireSignedIn(ctx, deps.provider());
+    if (!signIn) return;
+    const tx = await deps.transactions.current('account', deps.binding.read(ctx)?.value);
+    if (!tx || tx.accountId !== signIn.accountId) return show(ctx, signIn.accountId, { error: 'federation.no_transaction' }, 400);
+    if (tx.status !== 'authenticated') return show(ctx, signIn.accountId, { error: tx.error ?? 'federation.no_transaction' }, 400);
+    await deps.transactions.set(tx._id, 'done');
+    try {
+      await deps.linking.link(signIn.accountId, tx.connectorId, tx.profile as UpstreamProfile, 'signed_in');
+    } catch (error) {
+      if (!isAppError(error) || error.status >= 500) throw error;
+      return show(ctx, signIn.accountId, { error: error.code }, error.status);
+    }
+    ctx.status = 303;
+    ctx.redirect(`${PAGE}?linked=${encodeURIComponent(tx.connectorId)}`);
+  });
+
+  router.post(`${PAGE}/unlink`, ...deps.formMiddleware, async (ctx) => {
+    const signIn = await recentSignIn(ctx);
+    if (!signIn) return;
+    const identity = (ctx.request.body as Record<string, unknown>).identity;
+    try {
+      await deps.linking.unlink(signIn.accountId, typeof identity === 'string' ? identity : '');
+    } catch (error) {
+      if (!isAppError(error) || error.status >= 500) throw error;
+      return show(ctx, signIn.accountId, { error: error.code }, error.status);
+    }
+    await show(ctx, signIn.accountId, { notice: 'federation.account.unlinked' });
+  });
+
+  return router;
+}
