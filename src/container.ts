@@ -92,7 +92,10 @@ export async function createContainer(config: Config, connection: Connection, mo
   });
   const stages = createStageRegistry([
     createLoginStage({ config, accounts, audit, pageExtensions: [federation.loginExtension] }),
-    createRegisterStage({ accounts, pageExtensions: [federation.loginExtension] }),
+    createRegisterStage({
+      accounts, pageExtensions: [federation.loginExtension],
+      validateProfile: (input, keys) => profileCapability.schema.validate(input, keys, []),
+    }),
     federation.stage,
     createForgotPasswordStage({ accounts }),
     createConsentStage({ provider: currentProvider, audit }),

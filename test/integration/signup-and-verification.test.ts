@@ -187,6 +187,15 @@ describe('sign-up and email verification', () => {
     expect(mailbox.mails.length).toBe(mailsBefore);
   });
 
+  test('sign-up checks profile attributes with the attribute schema (the same rule as the profile pages)', async () => {
+    const browser = new Browser();
+    const email = 'long.name@example.com';
+    const { page } = await register(browser, { email, password, name: 'N'.repeat(201) });
+    expect(page.status).toBe(400);
+    expect(errorText(page)).toBe('This value is too long.');
+    expect(await accounts().countDocuments({ emailNormalized: email })).toBe(0);
+  });
+
   test('pages and mails follow ui_locales=ja', async () => {
     const browser = new Browser();
     const email = 'nihongo@example.jp';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AccountService } from '../../../accounts/account.service.ts';
+import { AppError } from '../../../http/app-error.ts';
 import { email, formError, parseForm } from '../../forms.ts';
 import type { Stage } from '../../stage.ts';
 import { extensionModel, showVerify, type LoginPageExtension } from '../login/login.stage.ts';
@@ -11,10 +12,14 @@ import { extensionModel, showVerify, type LoginPageExtension } from '../login/lo
 const registerForm = z.object({
   email,
   password: z.string().max(1024),
-  name: z.string().trim().max(200).optional().transform((v) => v || undefined),
+  // Only a cap on input size here: the attribute schema decides what a valid name is (see validateProfile).
+  name: z.string().trim().max(1024).optional().transform((v) => v || undefined),
 });
 
-export function createRegisterStage(deps: { accounts: AccountService; pageExtensions?: LoginPageExtension[] }): Stage {
+/** Checks profile attributes typed at sign-up with the attribute schema (the same rules as everywhere else). */
+export type ProfileValidator = (input: Record<string, unknown>, keys: string[]) => { values: Record<string, unknown>; errors: Record<string, string> };
+
+export function createRegisterStage(deps: { accounts: AccountService; pageExtensions?: LoginPageExtension[]; validateProfile?: ProfileValidator }): Stage {
   return {
     prompt: 'login',
     routes: [
@@ -33,8 +38,12 @@ export function createRegisterStage(deps: { accounts: AccountService; pageExtens
           const typed = { email: typeof stage.form.email === 'string' ? stage.form.email : '', name: typeof stage.form.name === 'string' ? stage.form.name : '' };
           try {
             const input = parseForm(registerForm, stage.form, 'register');
+            const checked = deps.validateProfile?.({ name: input.name }, ['name']) ?? { values: { name: input.name }, errors: {} };
+            const [field, code] = Object.entries(checked.errors)[0] ?? [];
+            if (field && code) throw new AppError(code, 400, { field });
+            const name = checked.values.name as string | undefined;
             const account = await deps.accounts.register(
-              { email: input.email, password: input.password, profile: input.name ? { name: input.name } : undefined },
+              { email: input.email, password: input.password, profile: name ? { name } : undefined },
               { ip: stage.ctx.ip, locale: stage.locale },
             );
             if (account) stage.pending.set(account._id);
