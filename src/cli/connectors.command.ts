@@ -1,37 +1,17 @@
-import { readFileSync } from 'node:fs';
-import { CliError, defineCommand, UsageError, type CommandGroup, type ParsedArgs } from './command.ts';
+import { defineCommand, type CommandGroup } from './command.ts';
+import { readJsonObject } from './json-input.ts';
 import { withContainer } from './cli-context.ts';
 
 // Upstream identity providers (social login, group-company OIDC IdPs). Stored in MongoDB and read per sign-in, so
 // changes apply to a running server at once. Secrets are sealed at rest and never printed.
 
-function connectorJson(args: ParsedArgs): Record<string, unknown> {
-  const { json, file } = args.values as { json?: string; file?: string };
-  if ((json === undefined) === (file === undefined)) throw new UsageError('connectors add needs exactly one of --json or --file');
-  let text = json;
-  if (text === undefined) {
-    try {
-      text = readFileSync(file === '-' ? 0 : file!, 'utf8');
-    } catch (error) {
-      throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`invalid JSON (${(error as Error).message.split('\n')[0]})`);
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new CliError('a connector must be a JSON object');
-  return parsed as Record<string, unknown>;
-}
 
 export const connectorsCommands: CommandGroup = {
   add: defineCommand({
     usage: "connectors add --json '<connector>' | --file <file.json|->",
     summary: 'add an upstream IdP (preset google|apple|line|yahoo_japan|microsoft|facebook|github, or type oidc|oauth2); prints it with its id and callback URL',
     options: { json: { type: 'string' }, file: { type: 'string' } },
-    parse: connectorJson,
+    parse: (args) => readJsonObject(args.values, 'connectors add', 'a connector'),
     run: (input, store) => withContainer(store, (c) => c.federation.connectors.add(input)),
   }),
   list: defineCommand({

@@ -1,31 +1,14 @@
-import { readFileSync } from 'node:fs';
 import { newVersionSchema, publicVersion, toNewVersion } from '../consents/legal-document.input.ts';
-import { CliError, defineCommand, UsageError, type CommandGroup, type ParsedArgs } from './command.ts';
+import { CliError, defineCommand, type CommandGroup, type ParsedArgs } from './command.ts';
+import { readJsonInput } from './json-input.ts';
 import { withContainer } from './cli-context.ts';
 
 // `idp consents docs add|publish|list`: versions of legal documents. A version is added as a draft (replaceable),
 // then published, after which it never changes; the legal prompt uses the newest published version in effect.
 
-function readJson(values: ParsedArgs['values']): unknown {
-  const { json, file } = values as { json?: string; file?: string };
-  if ((json === undefined) === (file === undefined)) throw new UsageError('consents docs add needs exactly one of --json or --file');
-  let text = json;
-  if (text === undefined) {
-    try {
-      text = readFileSync(file === '-' ? 0 : file!, 'utf8');
-    } catch (error) {
-      throw new CliError(`cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
-    }
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CliError(`${json !== undefined ? '--json' : file}: invalid JSON (${(error as Error).message.split('\n')[0]})`);
-  }
-}
 
 function parseNewVersion(args: ParsedArgs) {
-  const parsed = newVersionSchema.safeParse(readJson(args.values));
+  const parsed = newVersionSchema.safeParse(readJsonInput(args.values, 'consents docs add').value);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new CliError(`invalid document: ${issue.path.join('.') || '(root)'}: ${issue.message}`);

@@ -1,25 +1,17 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { findRunningEmbedded, startEmbeddedMongo, type EmbeddedMongo } from '../../src/db/embedded-mongo.ts';
+import { runIdp, type CliResult } from '../helpers/cli.ts';
 import { testMongoUri } from '../helpers/mongo.ts';
 import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts';
 
 // The real `idp` binary in a child process, exactly as an operator or a deploy script runs it, against the
 // same MongoDB database as a running server.
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const BIN = path.join(ROOT, 'bin', 'idp.js');
 
-interface CliResult {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
 
 /** Only what the CLI needs: no inherited MONGODB_URI or IDP_* may change which store it uses. */
 function baseEnv(dataDir: string): Record<string, string> {
@@ -33,17 +25,6 @@ function baseEnv(dataDir: string): Record<string, string> {
   };
 }
 
-function runCli(args: string[], env: Record<string, string>): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 80_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 /** A successful command: exit 0, nothing on stderr, and stdout is one JSON document. */
 function json<T = any>(result: CliResult): T {
@@ -63,7 +44,7 @@ describe('idp CLI against the server\'s database', () => {
   const mongoUri = testMongoUri('cli');
   const dataDir = mkdtempSync(path.join(tmpdir(), 'idp-cli-'));
   const env = { ...baseEnv(dataDir), MONGODB_URI: mongoUri };
-  const idp = (...args: string[]) => runCli(args, env);
+  const idp = (...args: string[]) => runIdp(args, env);
   let app: TestApp;
 
   beforeAll(async () => {
@@ -203,11 +184,11 @@ describe('idp CLI against the server\'s database', () => {
   describe('db migrate', () => {
     test('creates the collections and indexes of a fresh database, then has nothing left to do', async () => {
       const fresh = { ...env, MONGODB_URI: testMongoUri('cli_migrate') };
-      const first = json<{ collections: string[]; created: string[] }>(await runCli(['db', 'migrate'], fresh));
+      const first = json<{ collections: string[]; created: string[] }>(await runIdp(['db', 'migrate'], fresh));
       expect(first.collections).toEqual(expect.arrayContaining(['accounts', 'signing_keys']));
       expect(first.created.sort()).toEqual([...first.collections].sort());
 
-      const second = json<{ collections: string[]; created: string[] }>(await runCli(['db', 'migrate'], fresh));
+      const second = json<{ collections: string[]; created: string[] }>(await runIdp(['db', 'migrate'], fresh));
       expect(second).toEqual({ collections: first.collections, created: [] });
     });
   });
@@ -228,12 +209,12 @@ describe('idp CLI on the embedded MongoDB (MONGODB_URI unset)', () => {
 
   test('starts its own MongoDB when none runs, stops it afterwards, and uses the running one otherwise', async () => {
     const env = { ...baseEnv(dataDir), IDP_MONGODB_EMBEDDED_PORT: String(port) };
-    const created = json(await runCli(['users', 'add', '--email', 'embedded@example.jp', '--password', 'long enough password'], env));
+    const created = json(await runIdp(['users', 'add', '--email', 'embedded@example.jp', '--password', 'long enough password'], env));
     expect(await findRunningEmbedded(dataDir)).toBeUndefined();
 
     // As the server does at start-up: the same data directory, so the CLI must find it and leave it running.
     serverMongo = await startEmbeddedMongo(dataDir, port);
-    const users = json<Array<{ id: string }>>(await runCli(['users', 'list'], env));
+    const users = json<Array<{ id: string }>>(await runIdp(['users', 'list'], env));
     expect(users.map((u) => u.id)).toEqual([created.id]);
     expect(await findRunningEmbedded(dataDir)).toBe(serverMongo.uri);
   }, 120_000);

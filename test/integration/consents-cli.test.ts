@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { runIdp } from '../helpers/cli.ts';
 import { testMongoUri } from '../helpers/mongo.ts';
 import { atRp, Browser, startSignIn } from '../helpers/profile-flows.ts';
 import { registerRp } from '../helpers/rp.ts';
@@ -12,19 +11,7 @@ import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts
 // `idp consents docs add|publish|list` and `idp profile set` through the real binary, against a running server's
 // database: a published version is asked for at the next sign-in without a restart, and never changes again.
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function runCli(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'idp.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 80_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('idp consents docs / idp profile set', () => {
   const mongoUri = testMongoUri('consents_cli');
@@ -33,7 +20,7 @@ describe('idp consents docs / idp profile set', () => {
     NODE_ENV: 'test', MONGODB_URI: mongoUri, IDP_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'idp-cli-')),
     IDP_SECRETS_COOKIE_KEYS: JSON.stringify(TEST_SECRETS.cookieKeys), IDP_SECRETS_KEY_ENCRYPTION_KEY: TEST_SECRETS.keyEncryptionKey,
   };
-  const idp = (...args: string[]) => runCli(args, env);
+  const idp = (...args: string[]) => runIdp(args, env);
   const ok = (result: { status: number | null; stdout: string; stderr: string }) => {
     expect({ status: result.status, stderr: result.stderr }).toEqual({ status: 0, stderr: '' });
     return JSON.parse(result.stdout);

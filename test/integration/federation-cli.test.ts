@@ -1,10 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Browser } from '../helpers/browser.ts';
+import { runIdp } from '../helpers/cli.ts';
 import { testMongoUri } from '../helpers/mongo.ts';
 import { authorizationRequest, registerRp } from '../helpers/rp.ts';
 import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts';
@@ -13,19 +12,7 @@ import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts
 // connector has its id and callback URL and no secret, the secret is sealed at rest, and the sign-in page of the
 // running server shows (and stops showing) the button at once.
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function idp(args: string[], env: Record<string, string>): Promise<{ status: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'idp.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 80_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
-}
 
 describe('idp connectors', () => {
   const mongoUri = testMongoUri('fedcli');
@@ -47,7 +34,7 @@ describe('idp connectors', () => {
   };
 
   test('add a preset, list without secrets, sealed at rest, effective at once, remove', async () => {
-    const added = await idp(['connectors', 'add', '--json', JSON.stringify({ preset: 'google', client_id: 'g-client', client_secret: 'g-secret-value-123' })], env);
+    const added = await runIdp(['connectors', 'add', '--json', JSON.stringify({ preset: 'google', client_id: 'g-client', client_secret: 'g-secret-value-123' })], env);
     expect({ status: added.status, stderr: added.stderr }).toEqual({ status: 0, stderr: '' });
     const connector = JSON.parse(added.stdout);
     expect(connector).toMatchObject({
@@ -60,18 +47,18 @@ describe('idp connectors', () => {
     expect(JSON.stringify(stored)).not.toContain('g-secret-value-123');
     expect(await buttons()).toEqual(['google']);
 
-    const listed = await idp(['connectors', 'list'], env);
+    const listed = await runIdp(['connectors', 'list'], env);
     expect(JSON.parse(listed.stdout).map((c: { id: string }) => c.id)).toEqual(['google']);
     expect(listed.stdout).not.toContain('g-secret-value-123');
 
-    const duplicate = await idp(['connectors', 'add', '--json', '{"preset":"google","client_id":"x"}'], env);
+    const duplicate = await runIdp(['connectors', 'add', '--json', '{"preset":"google","client_id":"x"}'], env);
     expect(duplicate.status).toBe(1);
     expect(duplicate.stderr).toMatch(/^idp: connector\.exists: google\n$/);
-    const invalid = await idp(['connectors', 'add', '--json', '{"type":"oauth2","client_id":"x","id":"Bad Id"}'], env);
+    const invalid = await runIdp(['connectors', 'add', '--json', '{"type":"oauth2","client_id":"x","id":"Bad Id"}'], env);
     expect(invalid.status).toBe(1);
     expect(invalid.stderr).toMatch(/^idp: connector\.invalid: id/);
 
-    const removed = await idp(['connectors', 'remove', 'google'], env);
+    const removed = await runIdp(['connectors', 'remove', 'google'], env);
     expect(JSON.parse(removed.stdout)).toEqual({ removed: 'google' });
     expect(await buttons()).toEqual([]);
   });
