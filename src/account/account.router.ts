@@ -72,6 +72,8 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
     if (typeof ctx.query.max_age === 'string' && /^\d+$/.test(ctx.query.max_age)) params.set('max_age', ctx.query.max_age);
     if (typeof ctx.query.ui_locales === 'string') params.set('ui_locales', ctx.query.ui_locales);
     if (typeof ctx.query.acr_values === 'string' && /^[\w:.\- ]{1,200}$/.test(ctx.query.acr_values)) params.set('acr_values', ctx.query.acr_values);
+    // "Add a method" on /account/security: the engine's mfa prompt then asks to enrol (src/oidc/policy/mfa.prompt.ts).
+    if (ctx.query.enrol === '1') params.set('idp_enrol', '1');
     ctx.redirect(`/auth?${params}`);
   });
 

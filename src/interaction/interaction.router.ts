@@ -142,9 +142,9 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
         ctx.status = 303;
         ctx.redirect(to);
       },
-      async finishLogin(login) {
+      async finishLogin(login, extra = {}) {
         stage.pending.clear();
-        await stage.finish({ login: { remember: true, ...login } });
+        await stage.finish({ ...extra, login: { remember: true, ...login } });
       },
       pending: {
         get: () => ctx.cookies.get(pendingName, { signed: true }),

@@ -42,8 +42,8 @@ export interface StageContext {
   render(view: string, model?: Record<string, unknown>, status?: number): void;
   /** Hands a result to the engine and sends the browser on (303 to the engine's resume endpoint). */
   finish(result: Record<string, unknown>, options?: { merge?: boolean }): Promise<void>;
-  /** Finishes the login prompt for an account. */
-  finishLogin(login: LoginResult): Promise<void>;
+  /** Finishes the login prompt for an account; `extra` adds facts for the engine's later checks (e.g. `mfa`). */
+  finishLogin(login: LoginResult, extra?: Record<string, unknown>): Promise<void>;
   /** An interaction-scoped signed cookie (e.g. the account waiting for its email code). */
   pending: { get(): string | undefined; set(value: string): void; clear(): void };
 }

@@ -8,7 +8,7 @@ import type { MfaService } from './mfa.service.ts';
 // the person's own choice (a factor enrolled), and the risk of this sign-in.
 
 export type ClientMfaPolicy = 'off' | 'optional' | 'required';
-export type MfaReason = 'client_policy' | 'acr_values' | 'enrolled' | 'risk';
+export type MfaReason = 'client_policy' | 'acr_values' | 'enrolled' | 'risk' | 'add_factor';
 
 /** The request as the risk check sees it (set by the engine-facing prompt from its koa context). */
 export interface RequestSignals {
@@ -26,6 +26,11 @@ export interface MfaFacts {
   session: { uid: string; acr?: string; amr?: string[]; loginTs?: number };
   /** A login was just finished in this authorization request (the risk check runs once per sign-in). */
   freshLogin: boolean;
+  /**
+   * The person asked, from their account page, to add a factor and has not enrolled one yet in this authorization
+   * request (issue 5 item 5). The prompt sets it only for our own account client, never for a site's request.
+   */
+  addFactor?: boolean;
   request: RequestSignals;
 }
 
@@ -71,7 +76,19 @@ export function createMfaPolicyService(deps: { mfa: MfaService; risk?: RiskAsses
     const riskOnly = reasons.length === 1 && reasons[0] === 'risk';
     // Risk alone never forces an enrolment: someone with no factor proves the mailbox of their verified address.
     const factors = usable.length ? usable : riskOnly ? ['email' as const] : [];
-    return { needed, requiredAcr: acrOf(required), reasons, enrol: needed && factors.length === 0, factors };
+    const decision = { needed, requiredAcr: acrOf(required), reasons, enrol: needed && factors.length === 0, factors };
+    return facts.addFactor ? askToAddFactor(decision, enrolled) : decision;
+  }
+
+  /**
+   * Adding a factor from the account page: the enrol step is asked even when the level is already met. The stages
+   * still let only a session without any factor, or one at MFA level, enrol; with a factor and no MFA yet, the
+   * person first answers one of the factors they have (`factors`), then this decision comes again at MFA level.
+   */
+  function askToAddFactor(decision: MfaDecision, enrolled: FactorType[]): MfaDecision {
+    const requiredAcr = levelOf(decision.requiredAcr) >= 2 ? decision.requiredAcr : acrOf(2);
+    const factors = decision.factors.length ? decision.factors : enrolled;
+    return { needed: true, requiredAcr, reasons: [...decision.reasons, 'add_factor'], enrol: true, factors };
   }
 
   return {

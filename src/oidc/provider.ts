@@ -4,6 +4,7 @@ import type { AccountRepository } from '../accounts/account.repository.ts';
 import { accountClaims, SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.ts';
 import { resourceServerInfo } from './resource-servers.ts';
 import { createInteractionPolicy, type PolicyHooks } from './policy/interaction-policy.ts';
+import { ADD_FACTOR_PARAM } from './policy/mfa.prompt.ts';
 import { loadGrant } from './grants.ts';
 import { CLIENT_METADATA_EXTENSIONS, validateClientExtension } from './client-metadata.ts';
 import { wireEngineEvents } from './engine-events.ts';
@@ -63,7 +64,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     // Every acr we issue, weakest first (src/mfa/acr.ts); discovery lists them as acr_values_supported.
     acrValues: [...ACR_VALUES],
     // Keycloak's name for "sign in with this upstream IdP right away" (src/federation/login-page.extension.ts).
-    extraParams: ['kc_idp_hint'],
+    // idp_enrol: the account page's "add a two-step method" sign-in (src/oidc/policy/mfa.prompt.ts, account client only).
+    extraParams: ['kc_idp_hint', ADD_FACTOR_PARAM],
     responseTypes: ['code', 'none'],
     clientDefaults: {
       grant_types: ['authorization_code'],

@@ -7,7 +7,7 @@ import { isAppError } from '../../http/app-error.ts';
 import type { Pages } from '../../http/pages.ts';
 import { engineCollectionName } from '../../oidc/adapter/mongo.adapter.ts';
 import type { Provider } from '../../oidc/provider.ts';
-import { levelOf } from '../acr.ts';
+import { ACR, levelOf } from '../acr.ts';
 import type { MfaModule } from '../mfa.module.ts';
 import { requireSignedIn } from '../../account/account.router.ts';
 
@@ -15,7 +15,8 @@ import { requireSignedIn } from '../../account/account.router.ts';
 // "a minimal page now"). Authentication is the engine's own sign-in session (its session cookie, read through
 // provider.Session.get), never a parameter. Every change is a CSRF-protected POST and needs a recent sign-in (and the
 // second factor when the account has one), so a forgotten open browser or a stolen password alone cannot weaken MFA.
-// Adding a factor happens during a sign-in (a client or acr that asks for it); this page only manages.
+// Adding a factor reuses the sign-in's enrol pages: "Add a method" starts a fresh account sign-in that asks for
+// enrolment (addFactorUrl), and the person comes back here, where the new factor is listed.
 
 export interface SecurityRouterDeps {
   config: Config;
@@ -28,6 +29,17 @@ export interface SecurityRouterDeps {
 
 const idForm = z.object({ id: z.string().min(1).max(200) });
 const renameForm = idForm.extend({ name: z.string().trim().min(1).max(60) });
+
+/**
+ * A fresh sign-in of the account client that asks to enrol (`enrol=1` becomes idp_enrol=1, see mfa.prompt.ts).
+ * With a factor already, it asks for MFA first, so a stolen password alone cannot add the thief's factor.
+ */
+export function addFactorUrl(hasFactor: boolean): string {
+  const query = new URLSearchParams({
+    return: '/account/security', enrol: '1', max_age: '0', ...(hasFactor ? { acr_values: ACR.mfa } : {}),
+  });
+  return `/account/login?${query}`;
+}
 
 export function createSecurityRouter(deps: SecurityRouterDeps): Router {
   const router = new Router({ prefix: '/account/security' });
@@ -52,6 +64,7 @@ export function createSecurityRouter(deps: SecurityRouterDeps): Router {
       title: 'mfa.account.title',
       factors: factors.map((f) => ({ ...f, label: `mfa.factor.${f.type}`, added: f.createdAt.toISOString().slice(0, 10), isRecovery: f.type === 'recovery' })),
       devices: devices.map((d) => ({ id: d._id, userAgent: d.userAgent ?? '', until: d.rememberedUntil?.toISOString().slice(0, 10) })),
+      addUrl: addFactorUrl(factors.some((f) => f.type !== 'recovery')),
       ...model,
     }, { status });
   }

@@ -1,4 +1,5 @@
 import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
+import { ACCOUNT_CLIENT_ID } from '../../account/account-client.ts';
 import type { ClientMfaPolicy, MfaDecision, MfaFacts } from '../../mfa/mfa-policy.service.ts';
 
 // The engine-facing half of MFA (issue 5): an `mfa` prompt after `login`. Its check turns the engine's context into
@@ -19,6 +20,20 @@ function requestedAcr(ctx: KoaContextWithOIDC): string[] {
   return [...new Set([...fromParam, ...(claim?.values ?? []), ...(claim?.value ? [claim.value] : [])])].filter(Boolean);
 }
 
+/**
+ * `idp_enrol=1`: the account page's "add a method" sign-in (registered in the engine's extraParams). Only our own
+ * account client may ask; a site sending it is ignored. It holds until the enrol stage finished with
+ * `{ mfa: { enrolled: true } }` in this request's result (later stages merge their result into it): without that
+ * marker the engine would re-run this check after the enrolment and ask to enrol again, forever.
+ */
+export const ADD_FACTOR_PARAM = 'idp_enrol';
+
+function addFactorAsked(ctx: KoaContextWithOIDC): boolean {
+  const { oidc } = ctx;
+  if (oidc.client?.clientId !== ACCOUNT_CLIENT_ID || oidc.params?.[ADD_FACTOR_PARAM] !== '1') return false;
+  return (oidc.result as { mfa?: { enrolled?: unknown } } | undefined)?.mfa?.enrolled !== true;
+}
+
 function factsFrom(ctx: KoaContextWithOIDC): MfaFacts {
   const { oidc } = ctx;
   const session = oidc.session!;
@@ -30,6 +45,7 @@ function factsFrom(ctx: KoaContextWithOIDC): MfaFacts {
     requestedAcr: requestedAcr(ctx),
     session: { uid: session.uid, acr: session.acr, amr: session.amr, loginTs: session.loginTs },
     freshLogin: Boolean((oidc.result as { login?: unknown } | undefined)?.login),
+    addFactor: addFactorAsked(ctx),
     request: {
       ip: ctx.ip,
       userAgent: ctx.get('user-agent') || undefined,

@@ -3,6 +3,7 @@ import { AppError } from '../../../http/app-error.ts';
 import type { RateLimits } from '../../../http/rate-limits.ts';
 import { ACR_VALUES, levelOf } from '../../../mfa/acr.ts';
 import type { FactorType } from '../../../mfa/mfa-factor.model.ts';
+import type { MfaDecision } from '../../../mfa/mfa-policy.service.ts';
 import type { MfaService } from '../../../mfa/mfa.service.ts';
 import type { Stage, StageContext } from '../../stage.ts';
 import { decisionOf, errorKey, FACTOR_LABELS, failure, mfaRequest, renderLocked, sessionOf } from './mfa-stage.helpers.ts';
@@ -17,7 +18,13 @@ const completeForm = startForm.extend({
   code: z.string().trim().max(16).optional(),
   credential: z.string().max(16_384).optional(),
 });
+// Tells the engine's mfa check that a factor was enrolled in this authorization request, so an "add a method" request
+// from the account page (src/oidc/policy/mfa.prompt.ts) is satisfied instead of asking to enrol again.
+const ENROLLED = { mfa: { enrolled: true } };
 const proofSchema = z.object({ acr: z.enum(ACR_VALUES as [string, ...string[]]), amr: z.array(z.string()).max(8) });
+
+/** Why the person sees this page: a site demands a factor, or they chose to add one on their account page. */
+const introOf = (decision: MfaDecision) => (decision.reasons.includes('add_factor') ? 'mfa.enrol.intro_add' : 'mfa.enrol.intro');
 
 export function createMfaEnrolStage(deps: { mfa: MfaService; limits: RateLimits }): Stage {
   /** Factors this person may enrol now, or none when enrolment is not allowed in this sign-in. */
@@ -38,7 +45,7 @@ export function createMfaEnrolStage(deps: { mfa: MfaService; limits: RateLimits 
       return;
     }
     stage.render('mfa-enrol', {
-      title: 'mfa.enrol.title', choices, startAction: `/interaction/${stage.interaction.uid}/enrol/start`,
+      title: 'mfa.enrol.title', choices, intro: introOf(decisionOf(stage)), startAction: `/interaction/${stage.interaction.uid}/enrol/start`,
       errorKey: error ? errorKey(error) : undefined,
     }, error?.status ?? 200);
   }
@@ -75,7 +82,7 @@ export function createMfaEnrolStage(deps: { mfa: MfaService; limits: RateLimits 
       await deps.mfa.assertNotLocked(sessionOf(stage).accountId);
       const result = await deps.mfa.completeEnrolment(factor, mfaRequest(stage), factor === 'webauthn' ? credential ?? '' : code ?? '', sessionOf(stage).amr);
       if (!result.recoveryCodes) {
-        await stage.finishLogin({ accountId: sessionOf(stage).accountId, acr: result.acr, amr: result.amr });
+        await stage.finishLogin({ accountId: sessionOf(stage).accountId, acr: result.acr, amr: result.amr }, ENROLLED);
         return;
       }
       stage.pending.set(JSON.stringify({ acr: result.acr, amr: result.amr }));
@@ -108,7 +115,7 @@ export function createMfaEnrolStage(deps: { mfa: MfaService; limits: RateLimits 
           const raw = stage.pending.get();
           const proof = raw ? proofSchema.safeParse(JSON.parse(raw)) : undefined;
           if (!proof?.success) throw new AppError('mfa.enrolment_expired', 400);
-          await stage.finishLogin({ accountId: sessionOf(stage).accountId, acr: proof.data.acr, amr: proof.data.amr });
+          await stage.finishLogin({ accountId: sessionOf(stage).accountId, acr: proof.data.acr, amr: proof.data.amr }, ENROLLED);
         },
       },
     ],
