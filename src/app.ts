@@ -45,6 +45,7 @@ export function createApp(container: Container): Koa {
   app.use(interactionRouter.routes());
   app.use(mailLinksRouter.routes());
   app.use(accountRouter.routes());
+  app.use(container.saml.router(formMiddleware[0]!).routes());
   app.use(engineOutageAs503(pages));
   app.use(mountCurrentProvider(container.provider));
   return app;

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { accountModel } from '../accounts/account.model.ts';
 import { signingKeyModel } from '../keys/signing-key.model.ts';
+import { samlModels } from '../saml/idp/saml.models.ts';
 import { actionTokenModel } from '../tokens/action-token.model.ts';
 
 /** Every mongoose model of the IdP, bound to one connection. */
@@ -9,6 +10,7 @@ export function createModels(connection: Connection) {
     Account: accountModel(connection),
     ActionToken: actionTokenModel(connection),
     SigningKey: signingKeyModel(connection),
+    ...samlModels(connection),
   };
 }
 
