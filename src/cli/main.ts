@@ -7,6 +7,7 @@ import { CliError, UsageError, type Command, type CommandGroup, type ParsedArgs 
 import { withStore } from './cli-context.ts';
 import { dbCommands } from './db.command.ts';
 import { keysCommands } from './keys.command.ts';
+import { samlSpsCommands } from './saml.command.ts';
 import { usageText } from './usage.ts';
 import { usersCommands } from './users.command.ts';
 
@@ -18,6 +19,8 @@ const GROUPS: Record<string, CommandGroup> = {
   users: usersCommands,
   keys: keysCommands,
   db: dbCommands,
+  // Two-word groups (`idp saml sps add`) are looked up before one-word ones.
+  'saml sps': samlSpsCommands,
 };
 
 function wantsHelp(argv: string[]): boolean {
@@ -65,8 +68,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const command = findCommand(argv[0], argv[1]);
-    const args = parseCommandArgs(command, argv.slice(2));
+    const words = argv.length > 1 && Object.hasOwn(GROUPS, `${argv[0]} ${argv[1]}`) ? 2 : 1;
+    const command = findCommand(argv.slice(0, words).join(' ') || undefined, argv[words]);
+    const args = parseCommandArgs(command, argv.slice(words + 1));
     const input = command.parse ? command.parse(args) : args;
     const result = await withStore((store) => command.run(input, store));
     process.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
