@@ -173,4 +173,22 @@ describe('SAML IdP: single sign-on for partner SPs', () => {
     expect(xml).not.toContain('InResponseTo');
     expect((await portal.saml.validatePostResponseAsync({ SAMLResponse: fields.SAMLResponse! })).profile!.email).toBe(user.email);
   });
+
+  test('key rotation: the certificate published as next signs after `keys rotate`; SPs that read it keep working', async () => {
+    const [current, next] = await idpCertificates(app);
+    await app.container.keyStore.rotate();
+    app.container.saml.credentials.reset();
+    const after = await idpCertificates(app);
+    expect(after[0]).toBe(next); // the published next key signs now
+    expect(after).toContain(current); // the retired one stays published until its signatures expire
+    const browser = new Browser();
+    const page = await completeSignIn(browser, await browser.get(await sp.saml.getAuthorizeUrlAsync('', undefined, {})), user);
+    const { fields } = readPostForm(page);
+    const xml = Buffer.from(fields.SAMLResponse!, 'base64').toString('utf8');
+    expect(xml).toContain(next);
+    await verifyWithXmlsec(xml, pem(next!), 'Assertion');
+    await expect(verifyWithXmlsec(xml, pem(current!), 'Assertion')).rejects.toThrow();
+    // `sp` was configured before the rotation with both certificates of the metadata
+    expect((await sp.saml.validatePostResponseAsync({ SAMLResponse: fields.SAMLResponse! })).profile!.email).toBe(user.email);
+  });
 });
