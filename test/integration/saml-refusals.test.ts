@@ -31,9 +31,11 @@ describe('SAML IdP: refusals', () => {
     expect(page.html.querySelector('form[data-auto-submit]')).toBeNull();
     expect(page.body).not.toContain('SAMLResponse');
     expect(page.url).toContain('/saml/sso');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-    const events = log.map((line) => JSON.parse(line) as { event?: string; reason?: string }).filter((e) => e.event === 'saml.request.refused');
-    expect(events.map((e) => e.reason)).toContain(reason);
+    const reasons = () => log.map((line) => JSON.parse(line) as { event?: string; reason?: string })
+      .filter((e) => e.event === 'saml.request.refused').map((e) => e.reason);
+    // Log lines reach the stream asynchronously: wait for the event, at most 5 s.
+    for (let waited = 0; !reasons().includes(reason) && waited < 5000; waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(reasons()).toContain(reason);
   }
 
   const redirectWith = (xml: string) => `${app.issuer}/saml/sso?SAMLRequest=${encodeURIComponent(deflateRawSync(xml).toString('base64'))}`;
