@@ -54,9 +54,12 @@ export function createApp(container: Container): Koa {
     accountRouter.routes() as Koa.Middleware,
     securityRouter.routes() as Koa.Middleware,
     ...container.federation.routers(formMiddleware, pages).map((router) => router.routes() as Koa.Middleware),
+    container.saml.router(formMiddleware[0]!).routes() as Koa.Middleware,
     ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
   ];
-  app.use(onlyUnder(['/static/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/'], compose(ours)));
+  app.use(onlyUnder(['/static/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
+    // SAML logout joins the engine's own logout confirmation (src/saml/idp/saml.router.ts).
+    '/session/end/confirm'], compose(ours)));
   app.use(engineOutageAs503(pages));
   app.use(mountCurrentProvider(container.provider));
   return app;

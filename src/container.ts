@@ -30,6 +30,7 @@ import type { AccountSection } from './account/account.router.ts';
 import { createEnginePages } from './oidc/engine-pages.ts';
 import { createProvider, type Provider } from './oidc/provider.ts';
 import { createAudit } from './ops/audit.ts';
+import { createSamlIdp } from './saml/idp/saml-idp.ts';
 import { createActionTokenService } from './tokens/action-token.service.ts';
 import type { Logger } from './ops/logger.ts';
 import { createProfileCapability } from './profile/profile.capability.ts';
@@ -107,6 +108,9 @@ export async function createContainer(config: Config, connection: Connection, mo
 
   const clients = createClientService(db, currentProvider);
   await clients.ensureInternal(accountClientMetadata(config.issuer));
+  const saml = createSamlIdp({
+    config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit,
+  });
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
   const accountSections: AccountSection[] = [
     { href: '/account/security', label: 'mfa.account.title' }, federation.accountSection, ...profileCapability.accountSections,
@@ -122,6 +126,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     caches,
     profile: profileCapability,
     federation,
+    saml,
   };
 }
 

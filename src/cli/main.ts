@@ -10,6 +10,7 @@ import { CliError, UsageError, type Command, type CommandGroup, type ParsedArgs 
 import { withStore } from './cli-context.ts';
 import { dbCommands } from './db.command.ts';
 import { keysCommands } from './keys.command.ts';
+import { samlSpsCommands } from './saml.command.ts';
 import { usageText } from './usage.ts';
 import { usersCommands } from './users.command.ts';
 
@@ -21,10 +22,11 @@ const GROUPS: Record<string, CommandGroup> = {
   users: usersCommands,
   keys: keysCommands,
   db: dbCommands,
-  // Two-word groups (`idp consents docs add`) are looked up before one-word ones.
+  // Two-word groups (`idp consents docs add`, `idp saml sps add`) are looked up before one-word ones.
   'consents docs': consentsDocsCommands,
   profile: profileCommands,
   connectors: connectorsCommands,
+  'saml sps': samlSpsCommands,
 };
 
 function wantsHelp(argv: string[]): boolean {
@@ -72,9 +74,9 @@ export async function run(argv: string[]): Promise<number> {
     return 0;
   }
   try {
-    const depth = Object.hasOwn(GROUPS, `${argv[0]} ${argv[1]}`) ? 2 : 1;
-    const command = findCommand(argv[0] === undefined ? undefined : argv.slice(0, depth).join(' '), argv[depth]);
-    const args = parseCommandArgs(command, argv.slice(depth + 1));
+    const words = argv.length > 1 && Object.hasOwn(GROUPS, `${argv[0]} ${argv[1]}`) ? 2 : 1;
+    const command = findCommand(argv.slice(0, words).join(' ') || undefined, argv[words]);
+    const args = parseCommandArgs(command, argv.slice(words + 1));
     const input = command.parse ? command.parse(args) : args;
     const result = await withStore((store) => command.run(input, store));
     process.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);

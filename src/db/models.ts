@@ -4,6 +4,7 @@ import { consentRecordModel } from '../consents/consent-record.model.ts';
 import { legalDocumentModel } from '../consents/legal-document.model.ts';
 import { signingKeyModel } from '../keys/signing-key.model.ts';
 import { federationModels } from '../federation/federation.models.ts';
+import { samlModels } from '../saml/idp/saml.models.ts';
 import { actionTokenModel } from '../tokens/action-token.model.ts';
 import { challengeModel, lockoutModel } from '../mfa/mfa-challenge.model.ts';
 import { factorModel } from '../mfa/mfa-factor.model.ts';
@@ -25,6 +26,7 @@ export function createModels(connection: Connection) {
     LegalDocument: legalDocumentModel(connection),
     ConsentRecord: consentRecordModel(connection),
     ...federationModels(connection),
+    ...samlModels(connection),
   };
 }
 

@@ -1,4 +1,5 @@
-import { createHash, generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import { createHash, createPrivateKey, generateKeyPairSync, randomUUID, type JsonWebKey } from 'node:crypto';
+import { selfSignedCertificate } from './certificate.ts';
 import type { SecretBox } from './secret-box.ts';
 import type { SigningAlg, SigningKeyDocument, SigningKeyModel } from './signing-key.model.ts';
 
@@ -33,8 +34,18 @@ export function createKeyStore(model: SigningKeyModel, box: SecretBox, options: 
       status,
       publicJwk: { ...publicJwk, kid, alg, use: 'sig' },
       sealedPrivateJwk: box.seal(JSON.stringify(privateJwk)),
+      // RSA keys also sign SAML messages, whose metadata publishes keys as X.509 certificates.
+      certificatePem: alg === 'RS256' ? selfSignedCertificate(privateJwk, `idp signing key ${kid}`) : undefined,
       activatedAt: status === 'current' ? new Date() : undefined,
     });
+  }
+
+  /** Keys made before certificates were kept get theirs at start-up (idempotent). */
+  async function ensureCertificates() {
+    for (const key of await model.find({ alg: 'RS256', certificatePem: { $exists: false } }).lean<SigningKeyDocument[]>().exec()) {
+      const certificatePem = selfSignedCertificate(JSON.parse(box.open(key.sealedPrivateJwk)) as JsonWebKey, `idp signing key ${key._id}`);
+      await model.updateOne({ _id: key._id, certificatePem: { $exists: false } }, { $set: { certificatePem } }).exec();
+    }
   }
 
   async function ordered(): Promise<SigningKeyDocument[]> {
@@ -49,6 +60,7 @@ export function createKeyStore(model: SigningKeyModel, box: SecretBox, options: 
         if (!(await model.exists({ alg, status: 'current' }))) await create(alg, 'current');
         if (!(await model.exists({ alg, status: 'next' }))) await create(alg, 'next');
       }
+      await ensureCertificates();
     },
 
     /**
@@ -79,6 +91,21 @@ export function createKeyStore(model: SigningKeyModel, box: SecretBox, options: 
       return {
         keys: keys.map((k) => ({ ...(JSON.parse(box.open(k.sealedPrivateJwk)) as JsonWebKey), kid: k._id, alg: k.alg, use: 'sig' })),
       };
+    },
+
+    /**
+     * The SAML signing credentials: the current RSA key with its certificate, and every certificate to publish in
+     * metadata (current, next before it signs, retired until its signatures have expired), current first.
+     */
+    async samlCredentials(): Promise<{ privateKeyPem: string; certificatePem: string; published: string[] }> {
+      const now = Date.now();
+      const keys = (await ordered()).filter((k) => k.alg === 'RS256' && k.certificatePem
+        && (k.status !== 'retired' || (k.retireUntil?.getTime() ?? 0) > now));
+      const current = keys.find((k) => k.status === 'current');
+      if (!current) throw new Error('no current RS256 signing key');
+      const privateKeyPem = createPrivateKey({ key: JSON.parse(box.open(current.sealedPrivateJwk)) as JsonWebKey, format: 'jwk' })
+        .export({ format: 'pem', type: 'pkcs8' }).toString();
+      return { privateKeyPem, certificatePem: current.certificatePem!, published: keys.map((k) => k.certificatePem!) };
     },
 
     /** Changes whenever a key is added, promoted or retired: cheap to poll. */

@@ -12,6 +12,8 @@ export interface SigningKeyDocument {
   status: KeyStatus;
   publicJwk: Record<string, unknown>;
   sealedPrivateJwk: string;
+  /** PEM, RS256 keys only: the self-signed certificate SAML metadata publishes. */
+  certificatePem?: string;
   createdAt: Date;
   activatedAt?: Date;
   retireUntil?: Date;
@@ -23,6 +25,7 @@ export const signingKeySchema = new Schema<SigningKeyDocument>({
   status: { type: String, required: true, enum: ['next', 'current', 'retired'] },
   publicJwk: { type: Schema.Types.Mixed, required: true },
   sealedPrivateJwk: { type: String, required: true },
+  certificatePem: String,
   createdAt: { type: Date, default: () => new Date() },
   activatedAt: Date,
   retireUntil: Date,

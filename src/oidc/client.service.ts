@@ -44,6 +44,10 @@ export function createClientService(db: mongo.Db, provider: () => Provider) {
       await provider().Client.validate(metadata);
       await collection.replaceOne({ _id: metadata.client_id }, { payload: metadata, internal: true }, { upsert: true });
     },
+    /** Removes one of our own clients (e.g. the OIDC client of a SAML SP that is removed). */
+    async removeInternal(clientId: string): Promise<void> {
+      await collection.deleteOne({ _id: clientId, internal: true });
+    },
     async list(): Promise<ClientMetadata[]> {
       const clients = await collection.find({ internal: { $ne: true } }).sort({ _id: 1 }).toArray();
       return clients.map(({ payload }) => {

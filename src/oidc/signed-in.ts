@@ -22,3 +22,13 @@ export async function consumeAuthorizationCode(provider: Provider, code: string)
   const stored = await provider.AuthorizationCode.find(code).catch(() => undefined);
   await stored?.consume();
 }
+
+/** The uid of this browser's engine session, if it has a signed-in one (used to follow it through a logout). */
+export async function sessionUidOf(provider: Provider, ctx: Context): Promise<string | undefined> {
+  const session = await provider.Session.get(ctx as never);
+  return session?.accountId ? (session.uid as string) : undefined;
+}
+
+export async function sessionExists(provider: Provider, uid: string): Promise<boolean> {
+  return (await provider.Session.findByUid(uid)) !== undefined;
+}

@@ -1,0 +1,109 @@
+import { AppError } from '../../http/app-error.ts';
+import type { Audit } from '../../ops/audit.ts';
+import type { IdpCredentials } from './idp-credentials.ts';
+import { decodeMessage, extract, parseLoginRequest, parseLogoutRequest, parseLogoutResponse, type InboundHttp } from './saml-lib.ts';
+import type { SamlSpDocument } from './saml.models.ts';
+import type { SpRegistry } from './sp-registry.service.ts';
+import { hasXmlSignature, refuseDoctype, requireRootEnvelopedSignature } from './xml-guard.ts';
+
+// Reads an inbound SAML message from an SP (AuthnRequest, LogoutRequest, LogoutResponse) on HTTP-Redirect or
+// HTTP-POST: DOCTYPE refused, SP known, signature required when the SP is registered as signing, the POST
+// signature-wrapping guard (GHSA-63ch-w8pw-4mf2), then samlify: schema validation and signature verification.
+// Every refusal is an audit event and an AppError `saml.request_refused` (an error page, never an assertion).
+
+export type Binding = 'redirect' | 'post';
+export type MessageKind = 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse';
+
+export interface InboundMessage {
+  binding: Binding;
+  /** Query (redirect) or form body (POST). */
+  params: Record<string, unknown>;
+  /** The raw query string as received: Redirect signatures cover it byte for byte (saml-bindings §3.4.4.1). */
+  rawQuery: string;
+}
+
+export interface ReadMessage {
+  sp: SamlSpDocument;
+  xml: string;
+  extract: Record<string, any>;
+  relayState?: string;
+  signed: boolean;
+  /** A LogoutResponse whose status is not Success (samlify stops before verifying those). */
+  failedStatus?: boolean;
+}
+
+const PARAM: Record<MessageKind, 'SAMLRequest' | 'SAMLResponse'> = {
+  AuthnRequest: 'SAMLRequest', LogoutRequest: 'SAMLRequest', LogoutResponse: 'SAMLResponse',
+};
+
+/** The signed octets of a Redirect message: SAMLRequest|SAMLResponse, RelayState, SigAlg, in that order, as sent. */
+function octetString(rawQuery: string, param: string): string {
+  const raw = new Map(rawQuery.split('&').map((pair) => {
+    const at = pair.indexOf('=');
+    return at === -1 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
+  }));
+  return [param, 'RelayState', 'SigAlg'].filter((key) => raw.has(key)).map((key) => `${key}=${raw.get(key)}`).join('&');
+}
+
+export function createMessageReader(deps: { sps: SpRegistry; credentials: IdpCredentials; audit: Audit }) {
+  const refuse = (reason: string, fields: Record<string, unknown> = {}, cause?: unknown): never => {
+    deps.audit('saml.request.refused', { reason, ...fields, ...(cause ? { detail: (cause as Error).message?.slice(0, 200) } : {}) });
+    throw new AppError('saml.request_refused', 400, { cause });
+  };
+
+  return async function read(kind: MessageKind, message: InboundMessage): Promise<ReadMessage> {
+    const param = PARAM[kind];
+    const encoded = message.params[param];
+    if (typeof encoded !== 'string' || !encoded) return refuse('missing_message', { kind });
+    const relayState = typeof message.params.RelayState === 'string' ? message.params.RelayState : undefined;
+    if (relayState && relayState.length > 1024) refuse('relay_state_too_long', { kind });
+    let xml = '';
+    try {
+      xml = decodeMessage(encoded, message.binding);
+      refuseDoctype(xml);
+    } catch (error) {
+      refuse(xml ? 'doctype' : 'undecodable', { kind, binding: message.binding }, error);
+    }
+    let issuer: string | undefined;
+    try {
+      const fields = extract(xml, [{ key: 'root', localPath: [kind], attributes: [] }, { key: 'issuer', localPath: [kind, 'Issuer'], attributes: [] }]);
+      issuer = typeof fields.issuer === 'string' ? fields.issuer.trim() : undefined;
+    } catch (error) {
+      refuse('malformed', { kind }, error);
+    }
+    const sp = issuer ? await deps.sps.find(issuer) : undefined;
+    if (!sp) return refuse('unknown_sp', { kind, issuer: issuer?.slice(0, 200) });
+
+    let signed: boolean;
+    try {
+      signed = message.binding === 'redirect' ? typeof message.params.Signature === 'string' : hasXmlSignature(xml);
+      if (signed && message.binding === 'post') requireRootEnvelopedSignature(xml);
+    } catch (error) {
+      return refuse('signature_wrapping', { kind, sp: sp._id }, error);
+    }
+    // A signing SP's requests are always signed; its logout messages too (saml-profiles §4.4.3.1 requires it).
+    if (!signed && (sp.authnRequestsSigned || kind !== 'AuthnRequest')) refuse('unsigned', { kind, sp: sp._id });
+
+    const http: InboundHttp = message.binding === 'redirect'
+      ? { query: message.params, octetString: octetString(message.rawQuery, param) }
+      : { body: message.params };
+    const idp = await deps.credentials.entity(signed);
+    const spEntity = deps.sps.entity(sp);
+    try {
+      const parse = kind === 'AuthnRequest' ? parseLoginRequest : kind === 'LogoutRequest' ? parseLogoutRequest : parseLogoutResponse;
+      const parsed = await parse(idp, spEntity, message.binding, http);
+      return { sp, xml, extract: parsed.extract, relayState, signed };
+    } catch (error) {
+      const text = String((error as Error)?.message ?? error);
+      // A failed logout only marks the chain partial (it cannot end anything), so it is read without verification.
+      if (kind === 'LogoutResponse' && text.includes('ERR_FAILED_STATUS')) {
+        const fields = extract(xml, [{ key: 'response', localPath: ['LogoutResponse'], attributes: ['ID', 'InResponseTo', 'Destination'] }]);
+        return { sp, xml, extract: fields, relayState, signed, failedStatus: true };
+      }
+      const reason = /SIGNATURE|SIG_ALG/i.test(text) ? 'bad_signature' : /XML|schema|valid/i.test(text) ? 'schema' : 'invalid';
+      return refuse(reason, { kind, sp: sp._id }, error);
+    }
+  };
+}
+
+export type MessageReader = ReturnType<typeof createMessageReader>;

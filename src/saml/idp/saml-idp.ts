@@ -1,0 +1,54 @@
+import type { Middleware } from 'koa';
+import type { AccountRepository } from '../../accounts/account.repository.ts';
+import type { Config } from '../../config/config.schema.ts';
+import type { Pages } from '../../http/pages.ts';
+import type { KeyStore } from '../../keys/key-store.service.ts';
+import type { ClientService } from '../../oidc/client.service.ts';
+import type { Provider } from '../../oidc/provider.ts';
+import { sessionExists, sessionUidOf } from '../../oidc/signed-in.ts';
+import type { Audit } from '../../ops/audit.ts';
+import { createMessageReader } from './authn-request.reader.ts';
+import { createIdpCredentials } from './idp-credentials.ts';
+import { createNameIds } from './name-id.ts';
+import { createResponseService } from './response.service.ts';
+import type { SamlModels } from './saml.models.ts';
+import { createSamlRouter } from './saml.router.ts';
+import { createSloService } from './slo.service.ts';
+import { createSpRegistry } from './sp-registry.service.ts';
+import { createSsoService } from './sso.service.ts';
+
+// The SAML IdP for partner SPs, wired from the container's services: registry, SSO, responses, SLO, router.
+export interface SamlIdpDeps {
+  config: Config;
+  models: SamlModels;
+  keyStore: KeyStore;
+  clients: ClientService;
+  provider: () => Provider;
+  accounts: AccountRepository;
+  pages: Pages;
+  audit: Audit;
+}
+
+/** How long our metadata says it is valid: SPs re-read it in time to see the next certificate. */
+const METADATA_VALID_SECONDS = 7 * 24 * 3600;
+
+export function createSamlIdp(deps: SamlIdpDeps) {
+  const sps = createSpRegistry({ model: deps.models.SamlSp, clients: deps.clients, issuer: deps.config.issuer });
+  const credentials = createIdpCredentials({ keyStore: deps.keyStore, issuer: deps.config.issuer, refreshSeconds: deps.config.keys.pollSeconds });
+  const read = createMessageReader({ sps, credentials, audit: deps.audit });
+  const common = { config: deps.config, provider: deps.provider, models: deps.models, sps, credentials, audit: deps.audit };
+  const sso = createSsoService({ ...common, read, accounts: deps.accounts });
+  const responses = createResponseService({ ...common, nameIds: createNameIds(deps.config.secrets.keyEncryptionKey), accounts: deps.accounts });
+  const slo = createSloService({ ...common, read, pages: deps.pages });
+  return {
+    sps,
+    credentials,
+    router: (bodyParser: Middleware) => createSamlRouter({
+      pages: deps.pages, credentials, sso, responses, slo, bodyParser, metadataValidSeconds: METADATA_VALID_SECONDS,
+      sessionUidOf: (ctx) => sessionUidOf(deps.provider(), ctx),
+      sessionExists: (uid) => sessionExists(deps.provider(), uid),
+    }),
+  };
+}
+
+export type SamlIdp = ReturnType<typeof createSamlIdp>;

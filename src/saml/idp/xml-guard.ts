@@ -1,0 +1,48 @@
+import { DOMParser } from '@xmldom/xmldom';
+
+// Checks made on the raw XML of every inbound message before samlify sees it. The only importer of xmldom.
+
+const DSIG = 'http://www.w3.org/2000/09/xmldsig#';
+
+export class XmlRefused extends Error {
+  override name = 'XmlRefused';
+}
+
+/** saml-sec-consider §6.3.1 (XXE, entity expansion): SAML messages never need a DTD, so any is refused. */
+export function refuseDoctype(xml: string): void {
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw new XmlRefused('DOCTYPE or entity declaration');
+}
+
+function parse(xml: string) {
+  const errors: string[] = [];
+  const doc = new DOMParser({
+    errorHandler: { warning: () => undefined, error: (message: string) => errors.push(message), fatalError: (message: string) => errors.push(message) },
+  }).parseFromString(xml, 'text/xml');
+  if (errors.length || !doc.documentElement) throw new XmlRefused(`not well-formed XML: ${errors[0] ?? 'empty'}`);
+  return doc.documentElement;
+}
+
+/** True when the message carries an enveloped XML signature anywhere. */
+export function hasXmlSignature(xml: string): boolean {
+  return parse(xml).getElementsByTagNameNS(DSIG, 'Signature').length > 0;
+}
+
+/**
+ * GHSA-63ch-w8pw-4mf2 (signature wrapping of signed POST-binding requests, open in samlify): a signed request is
+ * accepted only with exactly one ds:Signature in the whole document, a direct child of the root, whose single
+ * Reference points at the root's ID. Anything else (a second signature, a signature of a wrapped copy) is refused.
+ */
+export function requireRootEnvelopedSignature(xml: string): void {
+  const root = parse(xml);
+  const signatures = root.getElementsByTagNameNS(DSIG, 'Signature');
+  if (signatures.length !== 1) throw new XmlRefused(`expected exactly one signature, found ${signatures.length}`);
+  const signature = signatures.item(0)!;
+  if (signature.parentNode !== root) throw new XmlRefused('signature is not a direct child of the root element');
+  const references = signature.getElementsByTagNameNS(DSIG, 'Reference');
+  const rootId = root.getAttribute('ID');
+  if (references.length !== 1 || !rootId || references.item(0)!.getAttribute('URI') !== `#${rootId}`) {
+    throw new XmlRefused('signature does not reference the root element');
+  }
+  const ids = [...xml.matchAll(/\sID\s*=\s*["']([^"']*)["']/g)].map((m) => m[1]);
+  if (ids.filter((id) => id === rootId).length !== 1) throw new XmlRefused('duplicate ID');
+}
