@@ -6,6 +6,8 @@ export function accountClientMetadata(issuer: string): Record<string, unknown> &
   return {
     client_id: ACCOUNT_CLIENT_ID,
     client_name: 'Account',
+    'client_name#en': 'your account',
+    'client_name#ja': 'アカウント管理',
     redirect_uris: [`${issuer}/account/callback`],
     post_logout_redirect_uris: [`${issuer}/account`],
     grant_types: ['authorization_code'],

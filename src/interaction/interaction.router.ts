@@ -92,6 +92,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
       client: {
         clientId: client.clientId,
         name: (metadata.client_name as string | undefined) ?? client.clientId,
+        localizedNames: localizedNames(metadata),
         firstParty: metadata.first_party === true,
         logoUri: metadata.logo_uri as string | undefined,
         clientUri: metadata.client_uri as string | undefined,
@@ -120,16 +121,17 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
     const pendingOptions = {
       signed: true, httpOnly: true, sameSite: 'lax' as const, path: `/interaction/${interaction.uid}`, secure: ctx.secure,
     };
+    const locale = deps.pages.locale(ctx, interaction.params.ui_locales);
     const common = {
       uid: interaction.uid,
-      client: interaction.client,
+      client: { ...interaction.client, name: interaction.client.localizedNames?.[locale] ?? interaction.client.name },
       abortUrl: `/interaction/${interaction.uid}/abort`,
       action: (sub = '') => `/interaction/${interaction.uid}${sub}`,
     };
     const stage: StageContext = {
       ctx,
       interaction,
-      locale: deps.pages.locale(ctx, interaction.params.ui_locales),
+      locale,
       form: (ctx.request.body ?? {}) as Record<string, unknown>,
       render(view, model = {}, status = 200) {
         deps.pages.render(ctx, `interaction/${view}`, { ...common, action: common.action(), title: TITLES[view], ...model }, {
@@ -156,4 +158,14 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
   }
 
   return router;
+}
+
+/** Language-tagged client names (RFC 7591 §2.2, `client_name#ja`), by language. */
+function localizedNames(metadata: Record<string, unknown>): Record<string, string> {
+  const names: Record<string, string> = {};
+  for (const [key, value] of Object.entries(metadata)) {
+    const tag = /^client_name#([a-z]{2})(?:-[A-Za-z0-9-]+)?$/.exec(key)?.[1];
+    if (tag && typeof value === 'string') names[tag] = value;
+  }
+  return names;
 }

@@ -8,6 +8,8 @@ import type { Locale } from '../i18n/i18n.ts';
 export interface InteractionClient {
   clientId: string;
   name: string;
+  /** `client_name#<lang>` (RFC 7591 §2.2) by language; the pages prefer the one of their locale. */
+  localizedNames?: Record<string, string>;
   firstParty: boolean;
   logoUri?: string;
   clientUri?: string;

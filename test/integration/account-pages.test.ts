@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Browser } from '../helpers/browser.ts';
-import { registerRp, signIn } from '../helpers/rp.ts';
+import { authorizationRequest, registerRp, signIn } from '../helpers/rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
 describe('account pages', () => {
@@ -40,5 +40,20 @@ describe('account pages', () => {
     const login = await browser.get(`${app.issuer}/account/login?return=https://evil.example/x`);
     const page = await browser.submit(login, user);
     expect(page.url).toBe(`${app.issuer}/account`);
+  });
+});
+
+describe('language-tagged client names (RFC 7591 §2.2)', () => {
+  let app: TestApp;
+  beforeAll(async () => { app = await startTestApp({ label: 'clientnames' }); });
+  afterAll(async () => app?.stop());
+
+  test('the hosted pages show client_name#<lang> for their language, client_name otherwise', async () => {
+    const rp = await registerRp(app, { client_name: 'Brand', 'client_name#ja': 'ブランド' });
+    const url = (await authorizationRequest(rp, { ui_locales: 'ja' })).url.toString();
+    const ja = await new Browser().get(url);
+    expect(ja.body).toContain('ブランド に進みます');
+    const en = await new Browser().get(url.replace('ui_locales=ja', 'ui_locales=en'));
+    expect(en.body).toContain('to continue to Brand');
   });
 });
