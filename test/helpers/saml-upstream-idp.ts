@@ -1,4 +1,4 @@
-import { createVerify, randomBytes } from 'node:crypto';
+import { createPublicKey, createVerify, randomBytes } from 'node:crypto';
 import { inflateRawSync } from 'node:zlib';
 import { SignedXml } from 'xml-crypto';
 import { keyPair } from './saml-sp.ts';
@@ -90,3 +90,14 @@ export function createUpstreamIdp(name: string) {
 }
 
 export type UpstreamIdp = ReturnType<typeof createUpstreamIdp>;
+
+/** Sign-then-encrypt (saml-core §6.2): the signed Assertion becomes an EncryptedAssertion for the SP's certificate. */
+export async function encryptAssertion(signedResponse: string, spCertPem: string): Promise<string> {
+  const { encrypt } = (await import('xml-encryption')) as unknown as { encrypt: (content: string, options: object, cb: (e: Error | null, r: string) => void) => void };
+  const assertion = /<saml:Assertion[\s\S]*<\/saml:Assertion>/.exec(signedResponse)![0];
+  const encrypted = await new Promise<string>((resolve, reject) => encrypt(assertion, {
+    rsa_pub: createPublicKey(spCertPem).export({ format: 'pem', type: 'spki' }), pem: spCertPem,
+    encryptionAlgorithm: 'http://www.w3.org/2009/xmlenc11#aes256-gcm', keyEncryptionAlgorithm: 'http://www.w3.org/2001/04/xmlenc#rsa-oaep-mgf1p',
+  }, (error, result) => (error ? reject(error) : resolve(result))));
+  return signedResponse.replace(assertion, `<saml:EncryptedAssertion>${encrypted}</saml:EncryptedAssertion>`);
+}

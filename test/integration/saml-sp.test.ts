@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { authorizationRequest, exchangeCode, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
 import { keyPair, pem } from '../helpers/saml-sp.ts';
-import { assertionXml, createUpstreamIdp, newId, type ResponseOptions, type UpstreamIdp } from '../helpers/saml-upstream-idp.ts';
+import { assertionXml, createUpstreamIdp, encryptAssertion, newId, type ResponseOptions, type UpstreamIdp } from '../helpers/saml-upstream-idp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
 // Inbound SAML (issue 3, items 10-12): a group company's IdP (hand-built Responses signed with xml-crypto, not
@@ -86,6 +86,17 @@ describe('SAML SP (group-company IdPs as login connectors)', () => {
     expect((await exchangeCode(rp, second.request, back)).claims()!.sub).toBe(claims.sub);
   });
 
+  test('encrypted assertion (AES-256-GCM, RSA-OAEP) to our metadata certificate is decrypted and its signature checked', async () => {
+    const browser = new Browser();
+    const { request, authn } = await start(browser);
+    const xml = await encryptAssertion(idp.responseXml(valid(authn.id, { nameId: 'emp-enc', attributes: { [OID_MAIL]: 'enc@group.example' } })), spCert);
+    expect(xml).not.toContain('emp-enc');
+    let page = await post(browser, xml, authn.relayState);
+    if (page.html.querySelector('button[name=decision][value=allow]')) page = await browser.submit(page, { decision: 'allow' });
+    const sub = (await exchangeCode(rp, request, page)).claims()!.sub;
+    expect((await app.container.accountRepository.findById(sub))?.email).toBe('enc@group.example');
+  });
+
   test.each([
     ['wrong audience', (id: string) => idp.responseXml(valid(id, { audience: 'https://other.example/sp' })), TEXT.audience],
     ['expired', (id: string) => idp.responseXml(valid(id, { shiftMs: -3600_000 })), TEXT.expired],
@@ -103,6 +114,7 @@ describe('SAML SP (group-company IdPs as login connectors)', () => {
       const forged = assertionXml(idp.entityId, valid(id, { nameId: 'ceo' }));
       return signed.replace('<samlp:Status>', `${forged}<samlp:Status>`);
     }, TEXT.wrapped],
+    ['DOCTYPE (entity expansion)', (id: string) => `<!DOCTYPE r [<!ENTITY x "x">]>${idp.responseXml(valid(id))}`, 'could not be verified'],
   ])('refused: %s (audited, error page with a way back)', async (_name, build, text) => {
     const browser = new Browser();
     const { authn } = await start(browser);

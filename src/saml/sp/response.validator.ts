@@ -1,7 +1,7 @@
 import { AppError } from '../../http/app-error.ts';
 import { refuseDoctype, requireResponseShape, XmlRefused } from '../idp/xml-guard.ts';
 import { BEARER, NAMEID, STATUS } from '../idp/saml-constants.ts';
-import { extractDetails, localSp, parseLoginResponse, upstreamIdp, type UpstreamIdpSettings } from './saml-sp-lib.ts';
+import { decryptAssertion, extractDetails, localSp, parseLoginResponse, upstreamIdp, type UpstreamIdpSettings } from './saml-sp-lib.ts';
 import type { SigningCredentials } from '../idp/saml-lib.ts';
 import type { ReplayCache } from './replay.cache.ts';
 
@@ -32,17 +32,23 @@ const refuse = (reason: string, detail?: string) => new AppError(`saml_sp.${reas
 const first = (value: unknown): string | undefined => (Array.isArray(value) ? first(value[0]) : typeof value === 'string' ? value : undefined);
 const time = (value: unknown) => (typeof value === 'string' ? Date.parse(value) : Number.NaN);
 
-function decode(samlResponse: string): string {
-  if (!samlResponse || samlResponse.length > MAX_RESPONSE_BYTES) throw refuse('invalid_response', 'missing or too large');
-  const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
+const ENCRYPTED = /<(\w+:)?EncryptedAssertion[\s>]/;
+
+function guardShape(xml: string, requireSignature: boolean): void {
   try {
     refuseDoctype(xml);
-    requireResponseShape(xml, { requireSignature: !/EncryptedAssertion[\s>]/.test(xml) });
+    requireResponseShape(xml, { requireSignature });
   } catch (error) {
     const message = (error as Error).message;
     if (message === 'no signature') throw refuse('invalid_signature', message);
     throw refuse(error instanceof XmlRefused && /signature|ID|assertion/.test(message) ? 'wrapped' : 'invalid_response', message);
   }
+}
+
+function decode(samlResponse: string): string {
+  if (!samlResponse || samlResponse.length > MAX_RESPONSE_BYTES) throw refuse('invalid_response', 'missing or too large');
+  const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
+  guardShape(xml, !ENCRYPTED.test(xml));
   return xml;
 }
 
@@ -85,17 +91,15 @@ function checkAddressing(parsed: Record<string, any>, details: Record<string, an
 
 export function createResponseValidator(deps: { replay: ReplayCache; credentials: () => Promise<SigningCredentials> }) {
   return async function validate(samlResponse: string, idp: UpstreamIdpSettings, expected: Expectation): Promise<ValidatedAssertion> {
-    const xml = decode(samlResponse);
-    const encrypted = /EncryptedAssertion[\s>]/.test(xml);
+    let xml = decode(samlResponse);
     const sp = localSp({ entityId: expected.spEntityId, acsUrl: expected.acsUrl, credentials: await deps.credentials(), clockSkewMs: CLOCK_SKEW_SECONDS * 1000 });
-    const parsed = await parseLoginResponse(sp, upstreamIdp(idp, encrypted), samlResponse).catch((error) => { throw samlifyFailure(error); });
-    if (encrypted) {
-      try {
-        requireResponseShape(parsed.samlContent, { requireSignature: true });
-      } catch (error) {
-        throw refuse('wrapped', (error as Error).message);
-      }
+    if (ENCRYPTED.test(xml)) {
+      // Sign-then-encrypt (saml-core §6.2): decrypted first, then the signed assertion inside is checked like any
+      // other. A signature over the Response only (around the EncryptedAssertion) cannot verify after that: refused.
+      xml = await decryptAssertion(sp, xml).catch((error) => { throw refuse('invalid_response', `decryption: ${(error as Error).message}`); });
+      guardShape(xml, true);
     }
+    const parsed = await parseLoginResponse(sp, upstreamIdp(idp), Buffer.from(xml).toString('base64')).catch((error) => { throw samlifyFailure(error); });
     const details = extractDetails(parsed.samlContent);
     if (details.status !== STATUS.success) throw refuse('upstream_status', String(details.status));
     checkAddressing(parsed.extract, details, expected);

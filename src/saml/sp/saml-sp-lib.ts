@@ -32,12 +32,11 @@ export function readIdpMetadata(xml: string): IdpMetadataSummary {
 export type UpstreamIdp = ReturnType<typeof samlify.IdentityProvider>;
 export type LocalSp = ReturnType<typeof samlify.ServiceProvider>;
 
-export function upstreamIdp(settings: UpstreamIdpSettings, encrypted: boolean): UpstreamIdp {
+export function upstreamIdp(settings: UpstreamIdpSettings): UpstreamIdp {
   return samlify.IdentityProvider({
     entityID: settings.entityId,
     signingCert: settings.certificates,
     singleSignOnService: [{ Binding: BINDING.redirect, Location: settings.ssoUrl }],
-    isAssertionEncrypted: encrypted,
   });
 }
 
@@ -54,6 +53,12 @@ export function localSp(input: { entityId: string; acsUrl: string; credentials: 
     assertionConsumerService: [{ Binding: BINDING.post, Location: input.acsUrl }],
     clockDrifts: [-input.clockSkewMs, input.clockSkewMs],
   });
+}
+
+/** Replaces the EncryptedAssertion by the Assertion decrypted with our key (xmlenc-core; AES-GCM or CBC, RSA-OAEP). */
+export async function decryptAssertion(sp: LocalSp, xml: string): Promise<string> {
+  const [document] = await samlify.SamlLib.decryptAssertion(sp as never, xml) as [string, string];
+  return document;
 }
 
 export interface ParsedResponse {
