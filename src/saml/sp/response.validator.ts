@@ -1,6 +1,6 @@
 import { AppError } from '../../http/app-error.ts';
 import { refuseDoctype, requireResponseShape, XmlRefused } from '../idp/xml-guard.ts';
-import { BEARER, NAMEID, STATUS } from '../idp/saml-constants.ts';
+import { BEARER, STATUS } from '../idp/saml-constants.ts';
 import { decryptAssertion, extractDetails, localSp, parseLoginResponse, upstreamIdp, type UpstreamIdpSettings } from './saml-sp-lib.ts';
 import type { SigningCredentials } from '../idp/saml-lib.ts';
 import type { ReplayCache } from './replay.cache.ts';
@@ -119,4 +119,3 @@ export function createResponseValidator(deps: { replay: ReplayCache; credentials
 }
 
 export type ResponseValidator = ReturnType<typeof createResponseValidator>;
-export const TRANSIENT = NAMEID.transient;

@@ -60,6 +60,7 @@ export function createSamlSp(deps: SamlSpDeps) {
     if (!idp.entityId || !idp.ssoUrl || idp.certificates.length === 0) {
       throw new AppError('connector.invalid: metadata: needs an entityID, an HTTP-Redirect SingleSignOnService and a signing certificate', 400);
     }
+    if (deps.config.nodeEnv === 'production' && !idp.ssoUrl.startsWith('https:')) throw new AppError('connector.invalid: metadata: the SSO URL must use https', 400);
     const id = input.id ?? slug(input.name);
     const stored = await deps.connectors.add({
       id, type: 'saml', displayName: input.name, clientId: endpoints.entityId(id),
