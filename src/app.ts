@@ -55,6 +55,7 @@ export function createApp(container: Container): Koa {
     securityRouter.routes() as Koa.Middleware,
     ...container.federation.routers(formMiddleware, pages).map((router) => router.routes() as Koa.Middleware),
     container.saml.router(formMiddleware[0]!).routes() as Koa.Middleware,
+    container.samlSp.router(formMiddleware[0]!).routes() as Koa.Middleware,
     ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
   ];
   app.use(onlyUnder(['/static/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',

@@ -31,6 +31,7 @@ import { createEnginePages } from './oidc/engine-pages.ts';
 import { createProvider, type Provider } from './oidc/provider.ts';
 import { createAudit } from './ops/audit.ts';
 import { createSamlIdp } from './saml/idp/saml-idp.ts';
+import { createSamlSp } from './saml/sp/saml-sp.module.ts';
 import { createActionTokenService } from './tokens/action-token.service.ts';
 import type { Logger } from './ops/logger.ts';
 import { createProfileCapability } from './profile/profile.capability.ts';
@@ -111,6 +112,10 @@ export async function createContainer(config: Config, connection: Connection, mo
   const saml = createSamlIdp({
     config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit,
   });
+  // Group-company SAML IdPs as login connectors (registers the `saml` connector type).
+  const samlSp = createSamlSp({
+    config, models, connectors: federation.connectors, transactions: federation.transactions, credentials: saml.credentials, pages, audit,
+  });
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
   const accountSections: AccountSection[] = [
     { href: '/account/security', label: 'mfa.account.title' }, federation.accountSection, ...profileCapability.accountSections,
@@ -127,6 +132,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     profile: profileCapability,
     federation,
     saml,
+    samlSp,
   };
 }
 

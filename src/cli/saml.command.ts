@@ -10,7 +10,7 @@ import { withContainer } from './cli-context.ts';
 const METADATA_MAX_BYTES = 1024 * 1024;
 
 /** Metadata from a file (`-` is stdin) or an http(s) URL (fetched here, once; re-run `add` to refresh). */
-async function readMetadata(source: string): Promise<string> {
+export async function readMetadata(source: string): Promise<string> {
   if (/^https?:\/\//i.test(source)) {
     const response = await fetch(source, { redirect: 'follow', signal: AbortSignal.timeout(15_000) }).catch((error: Error) => {
       throw new CliError(`cannot fetch ${source}: ${error.message}`);

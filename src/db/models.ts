@@ -5,6 +5,7 @@ import { legalDocumentModel } from '../consents/legal-document.model.ts';
 import { signingKeyModel } from '../keys/signing-key.model.ts';
 import { federationModels } from '../federation/federation.models.ts';
 import { samlModels } from '../saml/idp/saml.models.ts';
+import { samlSpModels } from '../saml/sp/replay.cache.ts';
 import { actionTokenModel } from '../tokens/action-token.model.ts';
 import { challengeModel, lockoutModel } from '../mfa/mfa-challenge.model.ts';
 import { factorModel } from '../mfa/mfa-factor.model.ts';
@@ -27,6 +28,7 @@ export function createModels(connection: Connection) {
     ConsentRecord: consentRecordModel(connection),
     ...federationModels(connection),
     ...samlModels(connection),
+    ...samlSpModels(connection),
   };
 }
 

@@ -46,3 +46,33 @@ export function requireRootEnvelopedSignature(xml: string): void {
   const ids = [...xml.matchAll(/\sID\s*=\s*["']([^"']*)["']/g)].map((m) => m[1]);
   if (ids.filter((id) => id === rootId).length !== 1) throw new XmlRefused('duplicate ID');
 }
+
+const PROTOCOL = 'urn:oasis:names:tc:SAML:2.0:protocol';
+const ASSERTION = 'urn:oasis:names:tc:SAML:2.0:assertion';
+
+/**
+ * The shape of an inbound SAML Response we accept as SP (saml-sec-consider §6.4.2, signature wrapping): exactly
+ * one Assertion (or EncryptedAssertion) in the whole document, a direct child of the Response; every ds:Signature a
+ * direct child of the Response or of that Assertion, with one Reference to its parent's ID; IDs unique. With one
+ * assertion only, the assertion read is the one signed, whatever library resolves the references.
+ */
+export function requireResponseShape(xml: string, options: { requireSignature: boolean }): void {
+  const root = parse(xml);
+  if (root.namespaceURI !== PROTOCOL || root.localName !== 'Response') throw new XmlRefused('not a samlp:Response');
+  const assertions = [...Array.from(root.getElementsByTagNameNS(ASSERTION, 'Assertion')),
+    ...Array.from(root.getElementsByTagNameNS(ASSERTION, 'EncryptedAssertion'))];
+  if (assertions.length !== 1 || assertions[0]!.parentNode !== root) throw new XmlRefused(`expected one assertion, a child of the Response, found ${assertions.length}`);
+  const signatures = Array.from(root.getElementsByTagNameNS(DSIG, 'Signature'));
+  if (options.requireSignature && signatures.length === 0) throw new XmlRefused('no signature');
+  const parents = new Set<unknown>();
+  for (const signature of signatures) {
+    const parent = signature.parentNode as Element | null;
+    if (!parent || (parent !== root && parent !== assertions[0]) || parents.has(parent)) throw new XmlRefused('signature in an unexpected place');
+    parents.add(parent);
+    const references = signature.getElementsByTagNameNS(DSIG, 'Reference');
+    const id = parent.getAttribute('ID');
+    if (references.length !== 1 || !id || references.item(0)!.getAttribute('URI') !== `#${id}`) throw new XmlRefused('signature does not reference its parent');
+  }
+  const ids = [...xml.matchAll(/\sID\s*=\s*["']([^"']*)["']/g)].map((m) => m[1]);
+  if (new Set(ids).size !== ids.length) throw new XmlRefused('duplicate ID');
+}
