@@ -31,6 +31,7 @@ import { createEnginePages } from './oidc/engine-pages.ts';
 import { createProvider, type Provider } from './oidc/provider.ts';
 import { createAudit } from './ops/audit.ts';
 import { createSamlIdp } from './saml/idp/saml-idp.ts';
+import { SP_COLLECTION } from './saml/idp/sp-registry.service.ts';
 import { createActionTokenService } from './tokens/action-token.service.ts';
 import type { Logger } from './ops/logger.ts';
 import { createProfileCapability } from './profile/profile.capability.ts';
@@ -54,7 +55,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   });
   await keyStore.ensureKeys();
 
-  const caches = createChangeCaches(db, CACHED_MODELS.map(engineCollectionName), logger);
+  const caches = createChangeCaches(db, [...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION], logger);
   const Adapter = createMongoAdapterClass(db, caches);
   const accountRepository = createAccountRepository(models.Account);
   const enginePages = createEnginePages(pages);
@@ -109,7 +110,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const clients = createClientService(db, currentProvider);
   await clients.ensureInternal(accountClientMetadata(config.issuer));
   const saml = createSamlIdp({
-    config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit,
+    config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit, caches,
   });
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
   const accountSections: AccountSection[] = [

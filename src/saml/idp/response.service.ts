@@ -3,7 +3,7 @@ import type { AccountRepository } from '../../accounts/account.repository.ts';
 import type { Config } from '../../config/config.schema.ts';
 import { accountClaims, SCOPE_CLAIMS } from '../../oidc/claims.ts';
 import type { Audit } from '../../ops/audit.ts';
-import type { Provider } from '../../oidc/provider.ts';
+import type { AuthorizationCodeTaker } from './authorization-code.store.ts';
 import { authnContextClassFor, satisfies } from './authn-context.ts';
 import type { IdpCredentials } from './idp-credentials.ts';
 import type { NameIds } from './name-id.ts';
@@ -25,10 +25,11 @@ export interface PostForm {
 
 export interface ResponseDeps {
   config: Config;
-  provider: () => Provider;
   models: SamlModels;
   sps: SpRegistry;
   credentials: IdpCredentials;
+  /** The callback's authorization code, taken once (authorization-code.store.ts). */
+  takeCode: AuthorizationCodeTaker;
   nameIds: NameIds;
   accounts: AccountRepository;
   audit: Audit;
@@ -86,12 +87,9 @@ export function createResponseService(deps: ResponseDeps) {
       if (!sp.acs.some((e) => e.location === pending.acsUrl)) return undefined; // re-registered meanwhile without this ACS
       if (query.error || !query.code) return failure(sp, pending, query.error ?? 'server_error');
 
-      const provider = deps.provider();
-      const code = await provider.AuthorizationCode.find(query.code);
-      if (!code || code.clientId !== sp.clientId || (code as unknown as { consumed?: number }).consumed || code.isExpired || !code.accountId || !code.sessionUid) {
-        return failure(sp, pending, 'invalid_grant');
-      }
-      await code.consume();
+      const code = await deps.takeCode(query.code, sp.clientId);
+      if (!code || !code.accountId || !code.sessionUid) return failure(sp, pending, 'invalid_grant');
+      deps.audit('authorization_code.consumed', { client: code.clientId }); // as the engine's event would say
       if (!satisfies(code.acr, pending.requestedAcr)) return failure(sp, pending, 'no_authn_context');
       const account = await deps.accounts.findById(code.accountId);
       if (!account || account.status !== 'active') return failure(sp, pending, 'access_denied');
