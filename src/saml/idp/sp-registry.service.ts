@@ -1,10 +1,11 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../../http/app-error.ts';
 import type { ChangeCaches } from '../../db/change-cache.ts';
 import type { ClientService } from '../../oidc/client.service.ts';
 import { SCOPE_CLAIMS } from '../../oidc/claims.ts';
-import { spEntity, type SpEntity } from './saml-lib.ts';
+import { rsaKeysOf } from './redirect-signature.ts';
+import { certificatesOf, spEntity, type SpEntity } from './saml-lib.ts';
 import { ATTRNAME_FORMAT, NAMEID, NAMEID_FORMATS } from './saml-constants.ts';
 import type { AttributeRelease, NameFormatName, SamlSpDocument, SamlSpModel } from './saml.models.ts';
 import { parseSpMetadata } from './sp-metadata.parser.ts';
@@ -77,8 +78,15 @@ function deepFreeze<T>(value: T): T {
 }
 
 export function createSpRegistry(deps: { model: SamlSpModel; clients: ClientService; issuer: string; caches?: ChangeCaches }) {
-  const entities = new Map<string, { updatedAt: number; entity: SpEntity }>();
+  const entities = new Map<string, { updatedAt: number; entity: SpEntity; signingKeys?: KeyObject[] }>();
   const cache = deps.caches?.for<SamlSpDocument>(SP_COLLECTION);
+  const parsed = (sp: SamlSpDocument) => {
+    const cached = entities.get(sp._id);
+    if (cached && cached.updatedAt === +sp.updatedAt) return cached;
+    const fresh = { updatedAt: +sp.updatedAt, entity: spEntity(sp.metadataXml) };
+    entities.set(sp._id, fresh);
+    return fresh as { updatedAt: number; entity: SpEntity; signingKeys?: KeyObject[] };
+  };
 
   return {
     async add(metadataXml: string, options: SpOptions = {}): Promise<SamlSpDocument> {
@@ -148,11 +156,14 @@ export function createSpRegistry(deps: { model: SamlSpModel; clients: ClientServ
 
     /** samlify's view of the SP (parsed metadata), cached until the registration changes. */
     entity(sp: SamlSpDocument): SpEntity {
-      const cached = entities.get(sp._id);
-      if (cached && cached.updatedAt === +sp.updatedAt) return cached.entity;
-      const entity = spEntity(sp.metadataXml);
-      entities.set(sp._id, { updatedAt: +sp.updatedAt, entity });
-      return entity;
+      return parsed(sp).entity;
+    },
+
+    /** The RSA keys of the SP's signing certificates (redirect-signature.ts), parsed once per registration. */
+    signingKeys(sp: SamlSpDocument): KeyObject[] {
+      const state = parsed(sp);
+      state.signingKeys ??= rsaKeysOf(certificatesOf(state.entity, 'signing'));
+      return state.signingKeys;
     },
   };
 }

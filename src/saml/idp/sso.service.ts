@@ -8,8 +8,8 @@ import type { Provider } from '../../oidc/provider.ts';
 import { acrValuesFor } from './authn-context.ts';
 import type { IdpCredentials } from './idp-credentials.ts';
 import type { InboundMessage, MessageReader } from './authn-request.reader.ts';
-import { BINDING, extract } from './saml-lib.ts';
-import { NAMEID_FORMATS } from './saml-constants.ts';
+import { BINDING } from './saml-lib.ts';
+import { NAMEID, NAMEID_FORMATS } from './saml-constants.ts';
 import type { SamlModels, SamlPendingDocument, SamlSpDocument } from './saml.models.ts';
 import { SAML_CALLBACK_PATH, type SpRegistry } from './sp-registry.service.ts';
 
@@ -30,10 +30,6 @@ export interface SsoDeps {
 }
 
 const cookieName = (config: Config, id: string) => `${config.cookies.prefix}_saml_${id.slice(0, 12)}`;
-const lowerKeys = (record: unknown): Record<string, string> => Object.fromEntries(
-  Object.entries((record && typeof record === 'object' && !Array.isArray(record) ? record : {}) as Record<string, string>)
-    .map(([k, v]) => [k.toLowerCase(), v]),
-);
 
 /** The ACS the Response goes to: the request's URL or index, only if registered (saml-core §3.4.1), else the default. */
 export function resolveAcs(sp: SamlSpDocument, request: { url?: string; index?: string; binding?: string }): string | undefined {
@@ -76,32 +72,25 @@ export function createSsoService(deps: SsoDeps) {
 
   return {
     async begin(ctx: Context, message: InboundMessage): Promise<string> {
-      const { sp, xml, relayState } = await deps.read('AuthnRequest', message);
-      const fields = extract(xml, [
-        { key: 'request', localPath: ['AuthnRequest'], attributes: ['ID', 'ForceAuthn', 'IsPassive', 'AssertionConsumerServiceURL', 'AssertionConsumerServiceIndex', 'ProtocolBinding', 'Destination'] },
-        { key: 'policy', localPath: ['AuthnRequest', 'NameIDPolicy'], attributes: ['Format', 'AllowCreate'] },
-        { key: 'classRefs', localPath: [['AuthnRequest', 'RequestedAuthnContext', 'AuthnContextClassRef']] as never, attributes: [] },
-      ]);
-      const request = lowerKeys(fields.request);
-      const policy = lowerKeys(fields.policy);
+      const { sp, relayState, authn } = await deps.read('AuthnRequest', message);
+      const request = authn!; // the reader reads every AuthnRequest's fields (xml-guard.ts readAuthnRequest)
       // saml-bindings §3.4.5.2 / §3.5.5.2: a Destination, when present, must be this endpoint.
       if (request.destination !== undefined && request.destination !== deps.credentials.identity.ssoUrl) {
         refuse('wrong_destination', { sp: sp._id });
       }
-      const acsUrl = resolveAcs(sp, { url: request.assertionconsumerserviceurl, index: request.assertionconsumerserviceindex, binding: request.protocolbinding });
-      if (!acsUrl) refuse('acs_not_registered', { sp: sp._id, acs: request.assertionconsumerserviceurl?.slice(0, 300) });
-      const classRefs = (Array.isArray(fields.classRefs) ? fields.classRefs : []) as string[];
-      const requestedAcr = acrValuesFor(classRefs.map((c) => c.trim()));
-      const format = policy.format && policy.format !== 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' ? policy.format : undefined;
+      const acsUrl = resolveAcs(sp, { url: request.acsUrl, index: request.acsIndex, binding: request.protocolBinding });
+      if (!acsUrl) refuse('acs_not_registered', { sp: sp._id, acs: request.acsUrl?.slice(0, 300) });
+      const requestedAcr = acrValuesFor(request.classRefs);
+      const format = request.nameIdFormat && request.nameIdFormat !== NAMEID.unspecified ? request.nameIdFormat : undefined;
       const pending = {
         spEntityId: sp._id, requestId: request.id, acsUrl: acsUrl!, relayState,
-        nameIdFormat: format, allowCreate: policy.allowcreate !== 'false', requestedAcr: requestedAcr ?? [],
-        isPassive: request.ispassive === 'true',
+        nameIdFormat: format, allowCreate: request.allowCreate !== 'false', requestedAcr: requestedAcr ?? [],
+        isPassive: request.isPassive === 'true',
       };
-      deps.audit('saml.request.accepted', { sp: sp._id, requestId: request.id, binding: message.binding, force: request.forceauthn === 'true', passive: pending.isPassive });
+      deps.audit('saml.request.accepted', { sp: sp._id, requestId: request.id, binding: message.binding, force: request.forceAuthn === 'true', passive: pending.isPassive });
       // Unknown NameID format or AuthnContext class: the Response says so (saml-core §3.4.1.1, §3.3.2.2.1).
       const unsupported = (format && !NAMEID_FORMATS.includes(format)) ? 'nameid' : requestedAcr === undefined ? 'context' : undefined;
-      const prompt = pending.isPassive ? 'none' : request.forceauthn === 'true' ? 'login' : undefined;
+      const prompt = pending.isPassive ? 'none' : request.forceAuthn === 'true' ? 'login' : undefined;
       const { id, url } = await toEngine(ctx, sp, pending, prompt);
       if (!unsupported) return url;
       // Straight to our callback, which answers the SP with the matching status.
