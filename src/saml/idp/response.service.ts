@@ -9,7 +9,7 @@ import type { IdpCredentials } from './idp-credentials.ts';
 import type { NameIds } from './name-id.ts';
 import { encryptAssertion, signElement } from './saml-lib.ts';
 import { NAMEID, STATUS } from './saml-constants.ts';
-import type { SamlModels, SamlPendingDocument, SamlSpDocument } from './saml.models.ts';
+import { driverCollection, type SamlModels, type SamlPendingDocument, type SamlSpDocument } from './saml.models.ts';
 import type { SpRegistry } from './sp-registry.service.ts';
 import { errorResponse, successResponse } from './xml-templates.ts';
 
@@ -103,11 +103,12 @@ export function createResponseService(deps: ResponseDeps) {
         await deps.models.SamlPersistentId.updateOne({ _id: key }, { $setOnInsert: { createdAt: new Date() } }, { upsert: true }).exec();
       }
       const sessionIndex = code.sid ?? code.sessionUid;
-      await deps.models.SamlParticipant.updateOne(
+      // The driver's update (no mongoose cast: every value here is already of its schema type).
+      await driverCollection(deps.models.SamlParticipant).updateOne(
         { _id: createHash('sha256').update(`${code.sessionUid}\u0000${sp._id}`).digest('base64url') },
         { $set: { sessionUid: code.sessionUid, accountId: account._id, spEntityId: sp._id, nameId, nameIdFormat: format, sessionIndex, expiresAt: new Date(Date.now() + deps.config.ttl.session * 1000) } },
         { upsert: true },
-      ).exec();
+      );
 
       const credentials = await deps.credentials.credentials();
       const built = successResponse({

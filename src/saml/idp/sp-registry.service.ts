@@ -77,6 +77,9 @@ function deepFreeze<T>(value: T): T {
   return value;
 }
 
+/** The scope the SP's internal client was registered with (add() below), for its authorization requests. */
+export const scopeOf = (sp: SamlSpDocument): string => scopesFor(sp.settings.attributes);
+
 export function createSpRegistry(deps: { model: SamlSpModel; clients: ClientService; issuer: string; caches?: ChangeCaches }) {
   const entities = new Map<string, { updatedAt: number; entity: SpEntity; signingKeys?: KeyObject[] }>();
   const cache = deps.caches?.for<SamlSpDocument>(SP_COLLECTION);
