@@ -118,7 +118,9 @@ export function createResponseService(deps: ResponseDeps) {
         attributes: attributesFor(sp, accountClaims(account), String(code.scope ?? 'openid')),
         now: new Date(), lifetimeSeconds: ASSERTION_LIFETIME_SECONDS,
       });
-      let xml = signElement(built.xml, 'assertion', credentials, 'Response');
+      // The Assertion signed as its own document, then put in place: exclusive c14n (the signature's transform) makes
+      // the digest independent of the enclosing Response, and xml-crypto parses and walks a smaller tree.
+      let xml = built.head + signElement(built.assertion, 'root', credentials, 'Assertion') + built.tail;
       if (sp.settings.encryptAssertions) xml = await encryptAssertion(xml, deps.sps.entity(sp));
       if (sp.settings.signResponse) xml = signElement(xml, 'root', credentials, 'Response');
       deps.audit('saml.response.issued', { sp: sp._id, accountId: account._id, requestId: pending.requestId, acr: code.acr, format });
