@@ -8,6 +8,7 @@ import { MeasuredProcess } from './lib/process-handle.ts';
 import { formatProfile, summarizeProfile } from './lib/profile.ts';
 import type { Argon2Measure, Argon2Run, EngineName } from './lib/protocol.ts';
 import { round, runScenario, type ScenarioResult, type ScenarioSpec } from './lib/scenario.ts';
+import { runSamlScenario, SAML_TARGET_PER_CORE, type SamlRun } from './lib/saml-scenario.ts';
 
 // npm run bench: our IdP (src/server.ts on a real MongoDB) against a bare node-oidc-provider (in memory, and on our
 // MongoDB adapter), each alone in a child process, driven from here over keep-alive HTTP on 127.0.0.1. The
@@ -15,7 +16,9 @@ import { round, runScenario, type ScenarioResult, type ScenarioSpec } from './li
 // Prints a table and writes bench/results/latest.json. Settings (environment):
 //   BENCH_OPS=2000 BENCH_LOGIN_OPS=200 BENCH_CONCURRENCY=8 BENCH_LOGIN_CONCURRENCY=4 BENCH_TIME_CAP_S=40
 //   BENCH_LOGIN_TIME_CAP_S=60 BENCH_BUDGET_S=270 (all measured runs share it: a loaded machine gets fewer ops,
-//   marked with *, rather than a longer run) BENCH_SCENARIOS=client_credentials,userinfo,introspection,refresh,login
+//   marked with *, rather than a longer run) BENCH_SCENARIOS=client_credentials,userinfo,introspection,refresh,login,saml_sso
+//   BENCH_SAML_OPS=1000 BENCH_SAML_CONCURRENCY=4 BENCH_SAML_TIME_CAP_S=40 (saml_sso: SP-initiated SSO with an existing
+//   session on ours only, in its own IdP process with a registered SP: bench/saml-process.ts, bench/lib/saml-scenario.ts)
 //   BENCH_ENGINES=ours,bare,bare-mongo BENCH_LOG_LEVEL=info (ours; lines go to /dev/null)
 //   BENCH_CPU_PROF=ours|bare|bare-mongo (comma list): profile each measured window (V8 sampling profiler in the
 //   child) to bench/results/profiles/<engine>-<scenario>.cpuprofile and print a summary
@@ -43,7 +46,10 @@ const SETTINGS = {
   argon2Iterations: number('BENCH_ARGON2_ITERATIONS', 30),
   /** The measured runs share what is left of this (from the start of `npm run bench`), whatever the caps say. */
   budgetMs: number('BENCH_BUDGET_S', 270) * 1000,
-  scenarios: list('BENCH_SCENARIOS', ['client_credentials', 'userinfo', 'introspection', 'refresh', 'login']),
+  scenarios: list('BENCH_SCENARIOS', ['client_credentials', 'userinfo', 'introspection', 'refresh', 'login', 'saml_sso']),
+  samlOps: number('BENCH_SAML_OPS', 1000),
+  samlConcurrency: number('BENCH_SAML_CONCURRENCY', 4),
+  samlTimeCapMs: number('BENCH_SAML_TIME_CAP_S', 40) * 1000,
   engines: ALL_ENGINES.filter((e) => list('BENCH_ENGINES', ALL_ENGINES).includes(e)),
   cpuProf: list('BENCH_CPU_PROF', []),
   scope: 'openid email profile offline_access',
@@ -74,18 +80,23 @@ function log(line: string) {
   process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
 }
 
-async function runAll(engines: MeasuredProcess[], deadline: number): Promise<{ results: ScenarioResult[]; argon2?: Argon2Measure }> {
+async function runAll(engines: MeasuredProcess[], deadline: number, mongoUri: string | undefined): Promise<{ results: ScenarioResult[]; argon2?: Argon2Measure; saml?: SamlRun }> {
   const results: ScenarioResult[] = [];
   const want = (name: string) => SETTINGS.scenarios.includes(name);
   const tokenSpec = { ops: SETTINGS.tokenOps, warmupOps: SETTINGS.warmupOps, concurrency: SETTINGS.concurrency, timeCapMs: SETTINGS.tokenTimeCapMs };
   const tokenScenarios = ['client_credentials', 'userinfo', 'introspection', 'refresh'].filter(want).length;
-  let runsLeft = tokenScenarios * engines.length + (want('login') && engines.some((e) => e.info.engine === 'ours') ? 1 : 0);
+  const withOurs = engines.some((e) => e.info.engine === 'ours');
+  const samlWanted = want('saml_sso') && withOurs && mongoUri !== undefined;
+  let runsLeft = tokenScenarios * engines.length + (want('login') && withOurs ? 1 : 0) + (samlWanted ? 1 : 0);
+  // A fair share of the remaining budget (the warm-up may take up to a quarter more), never more than the cap.
+  const capFor = (requestedMs: number) => {
+    const share = Math.max(3000, (deadline - performance.now() - 15_000) / runsLeft / 1.25);
+    runsLeft -= 1;
+    return Math.round(Math.min(requestedMs, share));
+  };
   const run = async (engine: MeasuredProcess, requested: ScenarioSpec) => {
     const name = engine.info.engine;
-    // A fair share of the remaining budget (the warm-up may take up to a quarter more), never more than the cap.
-    const share = Math.max(3000, (deadline - performance.now() - 15_000) / runsLeft / 1.25);
-    const spec = { ...requested, timeCapMs: Math.round(Math.min(requested.timeCapMs, share)) };
-    runsLeft -= 1;
+    const spec = { ...requested, timeCapMs: capFor(requested.timeCapMs) };
     log(`${name}: ${spec.name} (${spec.ops} ops, concurrency ${spec.concurrency}, cap ${(spec.timeCapMs / 1000).toFixed(1)} s)`);
     const result = await runScenario(engine, spec);
     log(`${name}: ${spec.name}: ${result.throughputOpsPerSec} ops/s, ${result.cpuMsPerOp} CPU ms/op, ${result.mongoCommandsPerOp} Mongo cmds/op${result.errors ? `, ${result.errors} ERRORS: ${result.firstError}` : ''}`);
@@ -163,7 +174,20 @@ async function runAll(engines: MeasuredProcess[], deadline: number): Promise<{ r
     log(`ours: argon2id verify alone (${SETTINGS.argon2Iterations} verifies one after another, then ${SETTINGS.loginConcurrency} at a time)`);
     argon2 = await ours.argon2(SETTINGS.argon2Iterations, SETTINGS.loginConcurrency);
   }
-  return { results, ...(argon2 ? { argon2 } : {}) };
+
+  // SAML SSO with an existing session: its own IdP process (ours, with the load generator's SP registered).
+  let saml: SamlRun | undefined;
+  if (samlWanted) {
+    const profileDir = SETTINGS.cpuProf.includes('ours') ? path.join(RESULTS_DIR, 'profiles') : undefined;
+    saml = await runSamlScenario({
+      mongoUri: mongoUri!, ops: SETTINGS.samlOps, concurrency: SETTINGS.samlConcurrency, signed: true,
+      timeCapMs: capFor(SETTINGS.samlTimeCapMs), profileDir, log,
+    });
+    const r = saml.result;
+    log(`ours: saml_sso: ${r.throughputOpsPerSec} responses/s, ${saml.totalCpuMsPerResponse} CPU ms/response, ${r.mongoCommandsPerOp} Mongo cmds/response${r.errors ? `, ${r.errors} ERRORS: ${r.firstError}` : ''}`);
+    results.push(r);
+  }
+  return { results, ...(argon2 ? { argon2 } : {}), ...(saml ? { saml } : {}) };
 }
 
 function table(rows: string[][]): string {
@@ -174,7 +198,25 @@ function table(rows: string[][]): string {
 
 const fmt = (value: number, digits = 2) => (Number.isFinite(value) ? value.toFixed(digits) : '-');
 
-function report(results: ScenarioResult[], argon2: Argon2Measure | undefined, machine: ReturnType<typeof machineFacts>, versions: Record<string, string>) {
+/** The SAML section of the report: CPU per Response and Responses per second per core against the target. */
+function samlReport(saml: SamlRun): { lines: string[]; summary: Record<string, unknown> } {
+  const met = saml.responsesPerSecPerCore >= SAML_TARGET_PER_CORE && saml.result.errors === 0;
+  const r = saml.result;
+  return {
+    lines: [
+      '', `== SAML SSO with an existing session (SP-initiated, signed HTTP-Redirect AuthnRequest -> signed assertion), target >= ${SAML_TARGET_PER_CORE} responses/s per core`,
+      `  saml_sso: ${fmt(saml.totalCpuMsPerResponse, 3)} CPU ms/response (user ${fmt(r.cpuUserMsPerOp)}, system ${fmt(r.cpuSystemMsPerOp)}, child processes ${fmt(saml.childCpuMsPerResponse)})`
+        + ` -> ${fmt(saml.responsesPerSecPerCore, 1)} responses/s per core (= 1000 / CPU ms) -> ${met ? 'MET' : 'NOT MET'}`,
+      `  ${fmt(r.throughputOpsPerSec, 1)} responses/s at concurrency ${r.concurrency}, ${fmt(r.mongoCommandsPerOp)} MongoDB commands per response`,
+    ],
+    summary: {
+      cpuMsPerResponse: saml.totalCpuMsPerResponse, childCpuMsPerResponse: saml.childCpuMsPerResponse,
+      responsesPerSecPerCore: saml.responsesPerSecPerCore, target: SAML_TARGET_PER_CORE, met,
+    },
+  };
+}
+
+function report(results: ScenarioResult[], argon2: Argon2Measure | undefined, saml: SamlRun | undefined, machine: ReturnType<typeof machineFacts>, versions: Record<string, string>) {
   const out: string[] = [];
   out.push('', '== Machine', ...Object.entries({ ...machine, loadAverage1mAtEnd: round(os.loadavg()[0] ?? 0, 2), ...versions }).map(([k, v]) => `  ${k}: ${v}`));
   out.push('  (a load average above the CPU count means other processes shared the CPUs: throughput and latency suffer first, CPU ms/op less)');
@@ -246,6 +288,9 @@ function report(results: ScenarioResult[], argon2: Argon2Measure | undefined, ma
     };
   }
 
+  const samlSection = saml ? samlReport(saml) : undefined;
+  if (samlSection) out.push(...samlSection.lines);
+
   const profiled = results.filter((r) => r.profile);
   if (profiled.length) {
     out.push('', '== CPU profiles of the measured windows (V8 sampling profiler, JS thread only: argon2 runs on the libuv pool)');
@@ -255,7 +300,7 @@ function report(results: ScenarioResult[], argon2: Argon2Measure | undefined, ma
     }
   }
   console.log(out.join('\n'));
-  return { comparison, login: loginSummary };
+  return { comparison, login: loginSummary, ...(samlSection ? { saml: samlSection.summary } : {}) };
 }
 
 async function main() {
@@ -285,6 +330,7 @@ async function main() {
 
   let results: ScenarioResult[] = [];
   let argon2: Argon2Measure | undefined;
+  let saml: SamlRun | undefined;
   const versions: Record<string, string> = {};
   try {
     if (SETTINGS.engines.some((e) => e !== 'bare')) {
@@ -306,9 +352,10 @@ async function main() {
       const info = await engine.ready(120_000);
       if (name === 'ours') Object.assign(versions, info.versions);
     }
-    const outcome = await runAll(engines, runStarted + SETTINGS.budgetMs);
+    const outcome = await runAll(engines, runStarted + SETTINGS.budgetMs, replSet?.getUri());
     results = outcome.results;
     argon2 = outcome.argon2;
+    saml = outcome.saml;
   } catch (error) {
     failed = true;
     console.error(`bench failed: ${(error as Error).stack ?? error}`);
@@ -319,7 +366,7 @@ async function main() {
   if (results.length) {
     const order = (r: ScenarioResult) => SETTINGS.scenarios.indexOf(r.scenario) * 10 + ALL_ENGINES.indexOf(r.engine);
     results.sort((a, b) => order(a) - order(b));
-    const summary = report(results, argon2, machine, versions);
+    const summary = report(results, argon2, saml, machine, versions);
     mkdirSync(RESULTS_DIR, { recursive: true });
     const file = path.join(RESULTS_DIR, 'latest.json');
     writeFileSync(file, `${JSON.stringify({

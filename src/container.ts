@@ -32,6 +32,7 @@ import { createProvider, type Provider } from './oidc/provider.ts';
 import { createAudit } from './ops/audit.ts';
 import { createSamlIdp } from './saml/idp/saml-idp.ts';
 import { createSamlSp } from './saml/sp/saml-sp.module.ts';
+import { SP_COLLECTION } from './saml/idp/sp-registry.service.ts';
 import { createActionTokenService } from './tokens/action-token.service.ts';
 import type { Logger } from './ops/logger.ts';
 import { createProfileCapability } from './profile/profile.capability.ts';
@@ -55,7 +56,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   });
   await keyStore.ensureKeys();
 
-  const caches = createChangeCaches(db, CACHED_MODELS.map(engineCollectionName), logger);
+  const caches = createChangeCaches(db, [...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION], logger);
   const Adapter = createMongoAdapterClass(db, caches);
   const accountRepository = createAccountRepository(models.Account);
   const enginePages = createEnginePages(pages);
@@ -110,7 +111,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const clients = createClientService(db, currentProvider);
   await clients.ensureInternal(accountClientMetadata(config.issuer));
   const saml = createSamlIdp({
-    config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit,
+    config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit, caches,
   });
   // Group-company SAML IdPs as login connectors (registers the `saml` connector type).
   const samlSp = createSamlSp({

@@ -21,12 +21,21 @@ export interface ChangeCaches {
 
 export function createChangeCaches(db: mongo.Db, collections: string[], logger: Logger, maxEntries = 10_000): ChangeCaches {
   const maps = new Map(collections.map((name) => [name, new Map<string, unknown>()]));
+  /** Counts evictions per collection (see `set`). */
+  const generations = new Map(collections.map((name) => [name, 0]));
+  const generationOf = (name: string) => generations.get(name) ?? 0;
+  const bump = (name: string) => generations.set(name, generationOf(name) + 1);
   let live = false;
   let closed = false;
   let stream: mongo.ChangeStream | undefined;
   let retry: NodeJS.Timeout | undefined;
 
-  const clearAll = () => { for (const map of maps.values()) map.clear(); };
+  const clearAll = () => {
+    for (const [name, map] of maps) {
+      bump(name);
+      map.clear();
+    }
+  };
   const down = () => {
     live = false;
     clearAll();
@@ -43,10 +52,13 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
     // The first resume token means the server-side cursor exists: from then on no change can be missed.
     stream.once('resumeTokenChanged', () => { live = true; });
     stream.on('change', (change: { ns?: { coll?: string }; documentKey?: { _id?: unknown } }) => {
-      const map = maps.get(change.ns?.coll ?? '');
+      const name = change.ns?.coll ?? '';
+      const map = maps.get(name);
+      if (!map) return;
+      bump(name);
       const id = change.documentKey?._id;
-      if (map && typeof id === 'string') map.delete(id);
-      else if (map) map.clear();
+      if (typeof id === 'string') map.delete(id);
+      else map.clear();
     });
     stream.on('error', (error: Error) => {
       logger.warn({ event: 'cache.stream_error', err: error.message }, 'caches off until the change stream is back');
@@ -60,19 +72,26 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
     for<T>(collection: string): DocumentCache<T> {
       const map = maps.get(collection) as Map<string, T> | undefined;
       if (!map) throw new Error(`no change cache for ${collection}`);
+      // A read that missed, went to MongoDB and came back after a change evicted the id must not put the old
+      // document back: `set` caches only when nothing was evicted in this collection since that miss.
+      const misses = new Map<string, number>();
       return {
         get(id) {
           if (!live) return undefined;
           const value = map.get(id);
-          if (value !== undefined) { map.delete(id); map.set(id, value); }
-          return value;
+          if (value !== undefined) { map.delete(id); map.set(id, value); return value; }
+          if (misses.size >= maxEntries) misses.clear();
+          misses.set(id, generationOf(collection));
+          return undefined;
         },
         set(id, value) {
-          if (!live) return;
+          const since = misses.get(id);
+          misses.delete(id);
+          if (!live || since !== generationOf(collection)) return;
           map.set(id, value);
           if (map.size > maxEntries) map.delete(map.keys().next().value!);
         },
-        evict: (id) => { map.delete(id); },
+        evict: (id) => { bump(collection); map.delete(id); },
       };
     },
     get live() { return live; },

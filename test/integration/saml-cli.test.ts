@@ -69,6 +69,12 @@ describe('idp saml sps', () => {
     const replaced = JSON.parse((await idp(app, ['saml', 'sps', 'add', '--metadata', url, '--first-party'])).stdout);
     expect(replaced.settings.nameIdFormat).toBe('urn:oasis:names:tc:SAML:2.0:nameid-format:persistent');
     expect(JSON.parse((await idp(app, ['saml', 'sps', 'list'])).stdout)).toHaveLength(1);
+    // The running server reads registrations through its change-stream cache: the replacement (persistent NameID,
+    // default attributes) is what the next SSO of the signed-in browser gets.
+    const after = readPostForm(await browser.get(await sp.saml.getAuthorizeUrlAsync('', undefined, {})));
+    const { profile: replacedProfile } = await sp.saml.validatePostResponseAsync({ SAMLResponse: after.fields.SAMLResponse! });
+    expect(replacedProfile!.nameIDFormat).toBe('urn:oasis:names:tc:SAML:2.0:nameid-format:persistent');
+    expect(replacedProfile!.nameID).not.toBe(user.email);
 
     expect(JSON.parse((await idp(app, ['saml', 'sps', 'remove', sp.entityId])).stdout)).toEqual({ removed: sp.entityId });
     const refused = await browser.get(await sp.saml.getAuthorizeUrlAsync('', undefined, {}));

@@ -2,6 +2,7 @@ import { PassThrough } from 'node:stream';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { SAML } from '@node-saml/node-saml';
+import { createAuthorizationCodeTaker } from '../../src/saml/idp/authorization-code.store.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { createTestSp, idpCertificates, postAuthnRequest, type TestSp } from '../helpers/saml-sp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -92,5 +93,33 @@ describe('SAML IdP: refusals', () => {
     await app.container.saml.sps.add(open.metadata, { firstParty: true });
     await expectRefused(await new Browser().get(redirectWith(xml)), 'schema');
     expect(await idpCertificates(app)).toHaveLength(2);
+  });
+});
+
+describe('SAML IdP: the callback\'s authorization code', () => {
+  let app: TestApp;
+  beforeAll(async () => {
+    app = await startTestApp({ label: 'saml_code' });
+  });
+  afterAll(async () => app?.stop());
+
+  test('is taken once, even by two racing callbacks, and only by its own client', async () => {
+    const provider = app.container.provider();
+    const take = createAuthorizationCodeTaker(app.container.connection.db!);
+    const issue = () => new provider.AuthorizationCode({
+      accountId: 'acc-1', clientId: 'saml-client-a', sessionUid: 'sess-1', scope: 'openid', acr: 'urn:x', authTime: 1,
+      redirectUri: `${app.issuer}/saml/sso/callback`, grantId: 'g1',
+    } as never).save();
+    const code = await issue();
+    expect(await take(code, 'saml-client-b')).toBeUndefined(); // another client's callback cannot use (or burn) it
+    const results = await Promise.all([take(code, 'saml-client-a'), take(code, 'saml-client-a')]);
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(results.find(Boolean)).toMatchObject({ accountId: 'acc-1', sessionUid: 'sess-1', acr: 'urn:x', scope: 'openid' });
+    expect(await take(code, 'saml-client-a')).toBeUndefined();
+    expect(await provider.AuthorizationCode.find(code)).toBeUndefined();
+    // A code the engine already marked consumed is refused too.
+    const consumed = await issue();
+    await (await provider.AuthorizationCode.find(consumed))!.consume();
+    expect(await take(consumed, 'saml-client-a')).toBeUndefined();
   });
 });

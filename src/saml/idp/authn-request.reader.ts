@@ -4,11 +4,14 @@ import type { IdpCredentials } from './idp-credentials.ts';
 import { decodeMessage, extract, parseLoginRequest, parseLogoutRequest, parseLogoutResponse, type InboundHttp } from './saml-lib.ts';
 import type { SamlSpDocument } from './saml.models.ts';
 import type { SpRegistry } from './sp-registry.service.ts';
-import { hasXmlSignature, refuseDoctype, requireRootEnvelopedSignature } from './xml-guard.ts';
+import { verifiesHere, verifyRedirectSignature } from './redirect-signature.ts';
+import { hasXmlSignature, readAuthnRequest, refuseDoctype, requireRootEnvelopedSignature, type AuthnRequestFields } from './xml-guard.ts';
+import { validateSamlProtocol } from './xml-schema.validator.ts';
 
 // Reads an inbound SAML message from an SP (AuthnRequest, LogoutRequest, LogoutResponse) on HTTP-Redirect or
 // HTTP-POST: DOCTYPE refused, SP known, signature required when the SP is registered as signing, the POST
-// signature-wrapping guard (GHSA-63ch-w8pw-4mf2), then samlify: schema validation and signature verification.
+// signature-wrapping guard (GHSA-63ch-w8pw-4mf2), then schema validation and signature verification: by samlify,
+// except for Redirect-binding AuthnRequests (every SP-initiated SSO), which are checked here in one pass.
 // Every refusal is an audit event and an AppError `saml.request_refused` (an error page, never an assertion).
 
 export type Binding = 'redirect' | 'post';
@@ -26,6 +29,8 @@ export interface ReadMessage {
   sp: SamlSpDocument;
   xml: string;
   extract: Record<string, any>;
+  /** AuthnRequests: the fields SSO needs, read in the same pass as the issuer. */
+  authn?: AuthnRequestFields;
   relayState?: string;
   signed: boolean;
   /** A LogoutResponse whose status is not Success (samlify stops before verifying those). */
@@ -50,6 +55,41 @@ export function createMessageReader(deps: { sps: SpRegistry; credentials: IdpCre
     deps.audit('saml.request.refused', { reason, ...fields, ...(cause ? { detail: (cause as Error).message?.slice(0, 200) } : {}) });
     throw new AppError('saml.request_refused', 400, { cause });
   };
+  const reasonOf = (error: unknown) => {
+    const text = String((error as Error)?.message ?? error);
+    return /SIGNATURE|SIG_ALG/i.test(text) ? 'bad_signature' : /XML|schema|valid/i.test(text) ? 'schema' : 'invalid';
+  };
+
+  /** The message's issuer: AuthnRequests are read whole here (one parse), the others through samlify's extractor. */
+  function issuerOf(kind: MessageKind, xml: string): { issuer?: string; authn?: AuthnRequestFields } {
+    try {
+      if (kind === 'AuthnRequest') {
+        const authn = readAuthnRequest(xml);
+        return { issuer: authn.issuer, authn };
+      }
+      const fields = extract(xml, [{ key: 'root', localPath: [kind], attributes: [] }, { key: 'issuer', localPath: [kind, 'Issuer'], attributes: [] }]);
+      return { issuer: typeof fields.issuer === 'string' ? fields.issuer.trim() : undefined };
+    } catch (error) {
+      return refuse('malformed', { kind }, error);
+    }
+  }
+
+  /**
+   * A Redirect-binding AuthnRequest (the SSO hot path) without samlify: the schema validation samlify would run, then
+   * the detached signature, checked here against the SP's keys parsed once (redirect-signature.ts).
+   */
+  async function verifyRedirectHere(message: InboundMessage, xml: string, sp: SamlSpDocument): Promise<void> {
+    try {
+      await validateSamlProtocol(xml);
+    } catch (error) {
+      refuse('schema', { kind: 'AuthnRequest', sp: sp._id }, error);
+    }
+    const { SigAlg: sigAlg, Signature: signature } = message.params;
+    if (signature === undefined) return;
+    const valid = typeof sigAlg === 'string' && typeof signature === 'string'
+      && verifyRedirectSignature(deps.sps.signingKeys(sp), octetString(message.rawQuery, 'SAMLRequest'), sigAlg, signature);
+    if (!valid) refuse('bad_signature', { kind: 'AuthnRequest', sp: sp._id });
+  }
 
   return async function read(kind: MessageKind, message: InboundMessage): Promise<ReadMessage> {
     const param = PARAM[kind];
@@ -64,13 +104,7 @@ export function createMessageReader(deps: { sps: SpRegistry; credentials: IdpCre
     } catch (error) {
       refuse(xml ? 'doctype' : 'undecodable', { kind, binding: message.binding }, error);
     }
-    let issuer: string | undefined;
-    try {
-      const fields = extract(xml, [{ key: 'root', localPath: [kind], attributes: [] }, { key: 'issuer', localPath: [kind, 'Issuer'], attributes: [] }]);
-      issuer = typeof fields.issuer === 'string' ? fields.issuer.trim() : undefined;
-    } catch (error) {
-      refuse('malformed', { kind }, error);
-    }
+    const { issuer, authn } = issuerOf(kind, xml);
     const sp = issuer ? await deps.sps.find(issuer) : undefined;
     if (!sp) return refuse('unknown_sp', { kind, issuer: issuer?.slice(0, 200) });
 
@@ -84,6 +118,10 @@ export function createMessageReader(deps: { sps: SpRegistry; credentials: IdpCre
     // A signing SP's requests are always signed; its logout messages too (saml-profiles §4.4.3.1 requires it).
     if (!signed && (sp.authnRequestsSigned || kind !== 'AuthnRequest')) refuse('unsigned', { kind, sp: sp._id });
 
+    if (authn && message.binding === 'redirect' && (!signed || verifiesHere(message.params.SigAlg))) {
+      await verifyRedirectHere(message, xml, sp);
+      return { sp, xml, extract: {}, authn, relayState, signed };
+    }
     const http: InboundHttp = message.binding === 'redirect'
       ? { query: message.params, octetString: octetString(message.rawQuery, param) }
       : { body: message.params };
@@ -92,16 +130,14 @@ export function createMessageReader(deps: { sps: SpRegistry; credentials: IdpCre
     try {
       const parse = kind === 'AuthnRequest' ? parseLoginRequest : kind === 'LogoutRequest' ? parseLogoutRequest : parseLogoutResponse;
       const parsed = await parse(idp, spEntity, message.binding, http);
-      return { sp, xml, extract: parsed.extract, relayState, signed };
+      return { sp, xml, extract: parsed.extract, ...(authn ? { authn } : {}), relayState, signed };
     } catch (error) {
-      const text = String((error as Error)?.message ?? error);
       // A failed logout only marks the chain partial (it cannot end anything), so it is read without verification.
-      if (kind === 'LogoutResponse' && text.includes('ERR_FAILED_STATUS')) {
+      if (kind === 'LogoutResponse' && String((error as Error)?.message ?? error).includes('ERR_FAILED_STATUS')) {
         const fields = extract(xml, [{ key: 'response', localPath: ['LogoutResponse'], attributes: ['ID', 'InResponseTo', 'Destination'] }]);
         return { sp, xml, extract: fields, relayState, signed, failedStatus: true };
       }
-      const reason = /SIGNATURE|SIG_ALG/i.test(text) ? 'bad_signature' : /XML|schema|valid/i.test(text) ? 'schema' : 'invalid';
-      return refuse(reason, { kind, sp: sp._id }, error);
+      return refuse(reasonOf(error), { kind, sp: sp._id }, error);
     }
   };
 }

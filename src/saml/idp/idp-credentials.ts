@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import type { KeyStore } from '../../keys/key-store.service.ts';
 import { certificateBody } from '../../keys/certificate.ts';
 import { idpEntity, type IdpEntity, type SigningCredentials } from './saml-lib.ts';
@@ -32,6 +33,7 @@ export function createIdpCredentials(deps: { keyStore: KeyStore; issuer: string;
     const saml = await deps.keyStore.samlCredentials();
     const credentials: Credentials = {
       privateKeyPem: saml.privateKeyPem,
+      privateKey: createPrivateKey(saml.privateKeyPem),
       certificate: certificateBody(saml.certificatePem),
       published: saml.published.map(certificateBody),
     };

@@ -3,13 +3,13 @@ import type { AccountRepository } from '../../accounts/account.repository.ts';
 import type { Config } from '../../config/config.schema.ts';
 import { accountClaims, SCOPE_CLAIMS } from '../../oidc/claims.ts';
 import type { Audit } from '../../ops/audit.ts';
-import type { Provider } from '../../oidc/provider.ts';
+import type { AuthorizationCodeTaker } from './authorization-code.store.ts';
 import { authnContextClassFor, satisfies } from './authn-context.ts';
 import type { IdpCredentials } from './idp-credentials.ts';
 import type { NameIds } from './name-id.ts';
 import { encryptAssertion, signElement } from './saml-lib.ts';
 import { NAMEID, STATUS } from './saml-constants.ts';
-import type { SamlModels, SamlPendingDocument, SamlSpDocument } from './saml.models.ts';
+import { driverCollection, type SamlModels, type SamlPendingDocument, type SamlSpDocument } from './saml.models.ts';
 import type { SpRegistry } from './sp-registry.service.ts';
 import { errorResponse, successResponse } from './xml-templates.ts';
 
@@ -25,10 +25,11 @@ export interface PostForm {
 
 export interface ResponseDeps {
   config: Config;
-  provider: () => Provider;
   models: SamlModels;
   sps: SpRegistry;
   credentials: IdpCredentials;
+  /** The callback's authorization code, taken once (authorization-code.store.ts). */
+  takeCode: AuthorizationCodeTaker;
   nameIds: NameIds;
   accounts: AccountRepository;
   audit: Audit;
@@ -86,12 +87,9 @@ export function createResponseService(deps: ResponseDeps) {
       if (!sp.acs.some((e) => e.location === pending.acsUrl)) return undefined; // re-registered meanwhile without this ACS
       if (query.error || !query.code) return failure(sp, pending, query.error ?? 'server_error');
 
-      const provider = deps.provider();
-      const code = await provider.AuthorizationCode.find(query.code);
-      if (!code || code.clientId !== sp.clientId || (code as unknown as { consumed?: number }).consumed || code.isExpired || !code.accountId || !code.sessionUid) {
-        return failure(sp, pending, 'invalid_grant');
-      }
-      await code.consume();
+      const code = await deps.takeCode(query.code, sp.clientId);
+      if (!code || !code.accountId || !code.sessionUid) return failure(sp, pending, 'invalid_grant');
+      deps.audit('authorization_code.consumed', { client: code.clientId }); // as the engine's event would say
       if (!satisfies(code.acr, pending.requestedAcr)) return failure(sp, pending, 'no_authn_context');
       const account = await deps.accounts.findById(code.accountId);
       if (!account || account.status !== 'active') return failure(sp, pending, 'access_denied');
@@ -105,11 +103,12 @@ export function createResponseService(deps: ResponseDeps) {
         await deps.models.SamlPersistentId.updateOne({ _id: key }, { $setOnInsert: { createdAt: new Date() } }, { upsert: true }).exec();
       }
       const sessionIndex = code.sid ?? code.sessionUid;
-      await deps.models.SamlParticipant.updateOne(
+      // The driver's update (no mongoose cast: every value here is already of its schema type).
+      await driverCollection(deps.models.SamlParticipant).updateOne(
         { _id: createHash('sha256').update(`${code.sessionUid}\u0000${sp._id}`).digest('base64url') },
         { $set: { sessionUid: code.sessionUid, accountId: account._id, spEntityId: sp._id, nameId, nameIdFormat: format, sessionIndex, expiresAt: new Date(Date.now() + deps.config.ttl.session * 1000) } },
         { upsert: true },
-      ).exec();
+      );
 
       const credentials = await deps.credentials.credentials();
       const built = successResponse({
@@ -119,7 +118,9 @@ export function createResponseService(deps: ResponseDeps) {
         attributes: attributesFor(sp, accountClaims(account), String(code.scope ?? 'openid')),
         now: new Date(), lifetimeSeconds: ASSERTION_LIFETIME_SECONDS,
       });
-      let xml = signElement(built.xml, 'assertion', credentials, 'Response');
+      // The Assertion signed as its own document, then put in place: exclusive c14n (the signature's transform) makes
+      // the digest independent of the enclosing Response, and xml-crypto parses and walks a smaller tree.
+      let xml = built.head + signElement(built.assertion, 'root', credentials, 'Assertion') + built.tail;
       if (sp.settings.encryptAssertions) xml = await encryptAssertion(xml, deps.sps.entity(sp));
       if (sp.settings.signResponse) xml = signElement(xml, 'root', credentials, 'Response');
       deps.audit('saml.response.issued', { sp: sp._id, accountId: account._id, requestId: pending.requestId, acr: code.acr, format });

@@ -1,12 +1,14 @@
 import type { Middleware } from 'koa';
 import type { AccountRepository } from '../../accounts/account.repository.ts';
 import type { Config } from '../../config/config.schema.ts';
+import type { ChangeCaches } from '../../db/change-cache.ts';
 import type { Pages } from '../../http/pages.ts';
 import type { KeyStore } from '../../keys/key-store.service.ts';
 import type { ClientService } from '../../oidc/client.service.ts';
 import type { Provider } from '../../oidc/provider.ts';
 import { sessionExists, sessionUidOf } from '../../oidc/signed-in.ts';
 import type { Audit } from '../../ops/audit.ts';
+import { createAuthorizationCodeTaker } from './authorization-code.store.ts';
 import { createMessageReader } from './authn-request.reader.ts';
 import { createIdpCredentials } from './idp-credentials.ts';
 import { createNameIds } from './name-id.ts';
@@ -27,18 +29,23 @@ export interface SamlIdpDeps {
   accounts: AccountRepository;
   pages: Pages;
   audit: Audit;
+  /** The change-stream caches; the registry's collection (SP_COLLECTION) must be one of those watched. */
+  caches?: ChangeCaches;
 }
 
 /** How long our metadata says it is valid: SPs re-read it in time to see the next certificate. */
 const METADATA_VALID_SECONDS = 7 * 24 * 3600;
 
 export function createSamlIdp(deps: SamlIdpDeps) {
-  const sps = createSpRegistry({ model: deps.models.SamlSp, clients: deps.clients, issuer: deps.config.issuer });
+  const sps = createSpRegistry({ model: deps.models.SamlSp, clients: deps.clients, issuer: deps.config.issuer, caches: deps.caches });
   const credentials = createIdpCredentials({ keyStore: deps.keyStore, issuer: deps.config.issuer, refreshSeconds: deps.config.keys.pollSeconds });
   const read = createMessageReader({ sps, credentials, audit: deps.audit });
   const common = { config: deps.config, provider: deps.provider, models: deps.models, sps, credentials, audit: deps.audit };
   const sso = createSsoService({ ...common, read, accounts: deps.accounts });
-  const responses = createResponseService({ ...common, nameIds: createNameIds(deps.config.secrets.keyEncryptionKey), accounts: deps.accounts });
+  const responses = createResponseService({
+    ...common, nameIds: createNameIds(deps.config.secrets.keyEncryptionKey), accounts: deps.accounts,
+    takeCode: createAuthorizationCodeTaker(deps.models.SamlPending.db.db!),
+  });
   const slo = createSloService({ ...common, read, pages: deps.pages });
   return {
     sps,

@@ -1,3 +1,4 @@
+import type { KeyObject } from 'node:crypto';
 import samlify from 'samlify';
 import { refuseDoctype } from './xml-guard.ts';
 import { validateSamlProtocol } from './xml-schema.validator.ts';
@@ -31,6 +32,8 @@ export type IdpEntity = ReturnType<typeof samlify.IdentityProvider>;
 
 export interface SigningCredentials {
   privateKeyPem: string;
+  /** The same key parsed once: signing with a PEM string would parse it again for every signature. */
+  privateKey: KeyObject;
   /** Base64 DER of the signing certificate (ds:X509Certificate content). */
   certificate: string;
 }
@@ -88,7 +91,7 @@ export function signElement(xml: string, target: 'assertion' | 'root', credentia
   return SamlLib.constructSAMLSignature({
     rawSamlMessage: xml,
     referenceTagXPath: reference,
-    privateKey: credentials.privateKeyPem,
+    privateKey: credentials.privateKey as unknown as string, // xml-crypto hands it to crypto.Sign#sign as is
     signatureAlgorithm: RSA_SHA256,
     signingCert: credentials.certificate,
     isBase64Output: false,

@@ -1,4 +1,4 @@
-import { Schema, type Connection, type Model } from 'mongoose';
+import { Schema, type Connection, type Model, type mongo } from 'mongoose';
 
 // The SAML IdP's collections. The SP registry is read per request (a change applies at once); the rest is
 // short-lived protocol state with TTL indexes (`expiresAt`), created explicitly by src/db/schema.ts.
@@ -132,3 +132,6 @@ export function samlModels(connection: Connection) {
 
 export type SamlModels = ReturnType<typeof samlModels>;
 export type SamlSpModel = Model<SamlSpDocument>;
+
+/** The driver's collection behind a model, typed with its documents: for hot paths that skip mongoose's casting. */
+export const driverCollection = <T extends { _id: string }>(model: Model<T>): mongo.Collection<T> => model.collection as unknown as mongo.Collection<T>;

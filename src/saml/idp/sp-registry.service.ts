@@ -1,16 +1,24 @@
-import { createHash } from 'node:crypto';
+import { createHash, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
 import { AppError } from '../../http/app-error.ts';
+import type { ChangeCaches } from '../../db/change-cache.ts';
 import type { ClientService } from '../../oidc/client.service.ts';
 import { SCOPE_CLAIMS } from '../../oidc/claims.ts';
-import { spEntity, type SpEntity } from './saml-lib.ts';
+import { rsaKeysOf } from './redirect-signature.ts';
+import { certificatesOf, spEntity, type SpEntity } from './saml-lib.ts';
 import { ATTRNAME_FORMAT, NAMEID, NAMEID_FORMATS } from './saml-constants.ts';
 import type { AttributeRelease, NameFormatName, SamlSpDocument, SamlSpModel } from './saml.models.ts';
 import { parseSpMetadata } from './sp-metadata.parser.ts';
 
 // The registry of partner SPs. Each SP is also an internal OIDC client of our own engine (DESIGN.md: the SAML
 // side is a client of the engine), so sign-in, MFA, profile completion and consent apply to it unchanged.
-// Adding an SP whose entityID exists replaces it; the registry is read per request, so changes apply at once.
+// Adding an SP whose entityID exists replaces it. Registrations are read on every SSO (twice: request and Response),
+// so they are served from the project's change-stream cache (src/db/change-cache.ts): a change made here is evicted
+// at once, one made by the CLI or another instance within milliseconds, and while the stream is down every read
+// goes to MongoDB, so changes still apply at once.
+
+/** The registry's collection, watched by the change-stream cache (src/container.ts). */
+export const SP_COLLECTION = 'saml_sps';
 
 export const SAML_CALLBACK_PATH = '/saml/sso/callback';
 
@@ -61,8 +69,27 @@ function scopesFor(attributes: AttributeRelease[]): string {
   return [...scopes].join(' ');
 }
 
-export function createSpRegistry(deps: { model: SamlSpModel; clients: ClientService; issuer: string }) {
-  const entities = new Map<string, { updatedAt: number; entity: SpEntity }>();
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object' && !Object.isFrozen(value) && !(value instanceof Date)) {
+    Object.freeze(value);
+    for (const child of Object.values(value)) deepFreeze(child);
+  }
+  return value;
+}
+
+/** The scope the SP's internal client was registered with (add() below), for its authorization requests. */
+export const scopeOf = (sp: SamlSpDocument): string => scopesFor(sp.settings.attributes);
+
+export function createSpRegistry(deps: { model: SamlSpModel; clients: ClientService; issuer: string; caches?: ChangeCaches }) {
+  const entities = new Map<string, { updatedAt: number; entity: SpEntity; signingKeys?: KeyObject[] }>();
+  const cache = deps.caches?.for<SamlSpDocument>(SP_COLLECTION);
+  const parsed = (sp: SamlSpDocument) => {
+    const cached = entities.get(sp._id);
+    if (cached && cached.updatedAt === +sp.updatedAt) return cached;
+    const fresh = { updatedAt: +sp.updatedAt, entity: spEntity(sp.metadataXml) };
+    entities.set(sp._id, fresh);
+    return fresh as { updatedAt: number; entity: SpEntity; signingKeys?: KeyObject[] };
+  };
 
   return {
     async add(metadataXml: string, options: SpOptions = {}): Promise<SamlSpDocument> {
@@ -102,11 +129,19 @@ export function createSpRegistry(deps: { model: SamlSpModel; clients: ClientServ
       const existing = await deps.model.findById(metadata.entityId, { createdAt: 1 }).lean().exec();
       if (existing) doc.createdAt = existing.createdAt;
       await deps.model.replaceOne({ _id: metadata.entityId }, doc, { upsert: true }).exec();
+      cache?.evict(metadata.entityId); // this process sees it at once; others when the change stream tells them
       return doc;
     },
 
+    /** The registration, frozen: it may be the cached copy other requests share. */
     async find(entityId: string): Promise<SamlSpDocument | undefined> {
-      return (await deps.model.findById(entityId).lean<SamlSpDocument>().exec()) ?? undefined;
+      const cached = cache?.get(entityId);
+      if (cached) return cached;
+      const sp = await deps.model.findById(entityId).lean<SamlSpDocument>().exec();
+      if (!sp) return undefined;
+      deepFreeze(sp);
+      cache?.set(entityId, sp);
+      return sp;
     },
 
     async list() {
@@ -116,6 +151,7 @@ export function createSpRegistry(deps: { model: SamlSpModel; clients: ClientServ
 
     async remove(entityId: string): Promise<void> {
       const removed = await deps.model.findOneAndDelete({ _id: entityId }).lean<SamlSpDocument>().exec();
+      cache?.evict(entityId);
       if (!removed) throw new AppError(`saml.sp_not_found: ${entityId}`, 404);
       await deps.clients.removeInternal(removed.clientId);
       entities.delete(entityId);
@@ -123,11 +159,14 @@ export function createSpRegistry(deps: { model: SamlSpModel; clients: ClientServ
 
     /** samlify's view of the SP (parsed metadata), cached until the registration changes. */
     entity(sp: SamlSpDocument): SpEntity {
-      const cached = entities.get(sp._id);
-      if (cached && cached.updatedAt === +sp.updatedAt) return cached.entity;
-      const entity = spEntity(sp.metadataXml);
-      entities.set(sp._id, { updatedAt: +sp.updatedAt, entity });
-      return entity;
+      return parsed(sp).entity;
+    },
+
+    /** The RSA keys of the SP's signing certificates (redirect-signature.ts), parsed once per registration. */
+    signingKeys(sp: SamlSpDocument): KeyObject[] {
+      const state = parsed(sp);
+      state.signingKeys ??= rsaKeysOf(certificatesOf(state.entity, 'signing'));
+      return state.signingKeys;
     },
   };
 }

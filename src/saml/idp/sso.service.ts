@@ -4,14 +4,13 @@ import type { AccountRepository } from '../../accounts/account.repository.ts';
 import type { Config } from '../../config/config.schema.ts';
 import { AppError } from '../../http/app-error.ts';
 import type { Audit } from '../../ops/audit.ts';
-import type { Provider } from '../../oidc/provider.ts';
 import { acrValuesFor } from './authn-context.ts';
 import type { IdpCredentials } from './idp-credentials.ts';
 import type { InboundMessage, MessageReader } from './authn-request.reader.ts';
-import { BINDING, extract } from './saml-lib.ts';
-import { NAMEID_FORMATS } from './saml-constants.ts';
-import type { SamlModels, SamlPendingDocument, SamlSpDocument } from './saml.models.ts';
-import { SAML_CALLBACK_PATH, type SpRegistry } from './sp-registry.service.ts';
+import { BINDING } from './saml-lib.ts';
+import { NAMEID, NAMEID_FORMATS } from './saml-constants.ts';
+import { driverCollection, type SamlModels, type SamlPendingDocument, type SamlSpDocument } from './saml.models.ts';
+import { SAML_CALLBACK_PATH, scopeOf, type SpRegistry } from './sp-registry.service.ts';
 
 // SP-initiated (saml-profiles §4.1) and IdP-initiated SSO, first half: the AuthnRequest becomes an authorization
 // request of the SP's internal client to our own engine, so login, MFA, profile and consent are the engine's.
@@ -20,7 +19,6 @@ import { SAML_CALLBACK_PATH, type SpRegistry } from './sp-registry.service.ts';
 
 export interface SsoDeps {
   config: Config;
-  provider: () => Provider;
   models: SamlModels;
   sps: SpRegistry;
   credentials: IdpCredentials;
@@ -30,10 +28,8 @@ export interface SsoDeps {
 }
 
 const cookieName = (config: Config, id: string) => `${config.cookies.prefix}_saml_${id.slice(0, 12)}`;
-const lowerKeys = (record: unknown): Record<string, string> => Object.fromEntries(
-  Object.entries((record && typeof record === 'object' && !Array.isArray(record) ? record : {}) as Record<string, string>)
-    .map(([k, v]) => [k.toLowerCase(), v]),
-);
+/** Absent fields stay absent (the driver would store undefined as null). */
+const withoutUndefined = <T extends object>(doc: T): T => Object.fromEntries(Object.entries(doc).filter(([, v]) => v !== undefined)) as T;
 
 /** The ACS the Response goes to: the request's URL or index, only if registered (saml-core §3.4.1), else the default. */
 export function resolveAcs(sp: SamlSpDocument, request: { url?: string; index?: string; binding?: string }): string | undefined {
@@ -55,17 +51,17 @@ export function createSsoService(deps: SsoDeps) {
     const id = randomBytes(24).toString('base64url');
     const secret = randomBytes(24).toString('base64url');
     const ttl = deps.config.ttl.interaction * 1000;
-    await deps.models.SamlPending.create({
+    // The driver's insert, not mongoose's create (document build, cast, validate): the fields are ours, typed above.
+    await driverCollection(deps.models.SamlPending).insertOne(withoutUndefined({
       _id: id, ...pending, browser: createHash('sha256').update(secret).digest('base64url'), expiresAt: new Date(Date.now() + ttl),
-    });
+    }));
     ctx.cookies.set(cookieName(deps.config, id), secret, {
       signed: true, httpOnly: true, sameSite: 'lax', path: SAML_CALLBACK_PATH, maxAge: ttl, secure: ctx.secure, overwrite: true,
     });
-    const client = await deps.provider().Client.find(sp.clientId);
     const verifier = randomBytes(32).toString('base64url'); // never used: the code is consumed, not redeemed
     const params = new URLSearchParams({
       client_id: sp.clientId, response_type: 'code', redirect_uri: `${deps.config.issuer}${SAML_CALLBACK_PATH}`,
-      scope: String(client?.metadata().scope ?? 'openid'), state: id,
+      scope: scopeOf(sp), state: id, // the internal client's scope, as the registry set it (no client lookup)
       code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
     });
     if (prompt) params.set('prompt', prompt);
@@ -76,32 +72,25 @@ export function createSsoService(deps: SsoDeps) {
 
   return {
     async begin(ctx: Context, message: InboundMessage): Promise<string> {
-      const { sp, xml, relayState } = await deps.read('AuthnRequest', message);
-      const fields = extract(xml, [
-        { key: 'request', localPath: ['AuthnRequest'], attributes: ['ID', 'ForceAuthn', 'IsPassive', 'AssertionConsumerServiceURL', 'AssertionConsumerServiceIndex', 'ProtocolBinding', 'Destination'] },
-        { key: 'policy', localPath: ['AuthnRequest', 'NameIDPolicy'], attributes: ['Format', 'AllowCreate'] },
-        { key: 'classRefs', localPath: [['AuthnRequest', 'RequestedAuthnContext', 'AuthnContextClassRef']] as never, attributes: [] },
-      ]);
-      const request = lowerKeys(fields.request);
-      const policy = lowerKeys(fields.policy);
+      const { sp, relayState, authn } = await deps.read('AuthnRequest', message);
+      const request = authn!; // the reader reads every AuthnRequest's fields (xml-guard.ts readAuthnRequest)
       // saml-bindings §3.4.5.2 / §3.5.5.2: a Destination, when present, must be this endpoint.
       if (request.destination !== undefined && request.destination !== deps.credentials.identity.ssoUrl) {
         refuse('wrong_destination', { sp: sp._id });
       }
-      const acsUrl = resolveAcs(sp, { url: request.assertionconsumerserviceurl, index: request.assertionconsumerserviceindex, binding: request.protocolbinding });
-      if (!acsUrl) refuse('acs_not_registered', { sp: sp._id, acs: request.assertionconsumerserviceurl?.slice(0, 300) });
-      const classRefs = (Array.isArray(fields.classRefs) ? fields.classRefs : []) as string[];
-      const requestedAcr = acrValuesFor(classRefs.map((c) => c.trim()));
-      const format = policy.format && policy.format !== 'urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified' ? policy.format : undefined;
+      const acsUrl = resolveAcs(sp, { url: request.acsUrl, index: request.acsIndex, binding: request.protocolBinding });
+      if (!acsUrl) refuse('acs_not_registered', { sp: sp._id, acs: request.acsUrl?.slice(0, 300) });
+      const requestedAcr = acrValuesFor(request.classRefs);
+      const format = request.nameIdFormat && request.nameIdFormat !== NAMEID.unspecified ? request.nameIdFormat : undefined;
       const pending = {
         spEntityId: sp._id, requestId: request.id, acsUrl: acsUrl!, relayState,
-        nameIdFormat: format, allowCreate: policy.allowcreate !== 'false', requestedAcr: requestedAcr ?? [],
-        isPassive: request.ispassive === 'true',
+        nameIdFormat: format, allowCreate: request.allowCreate !== 'false', requestedAcr: requestedAcr ?? [],
+        isPassive: request.isPassive === 'true',
       };
-      deps.audit('saml.request.accepted', { sp: sp._id, requestId: request.id, binding: message.binding, force: request.forceauthn === 'true', passive: pending.isPassive });
+      deps.audit('saml.request.accepted', { sp: sp._id, requestId: request.id, binding: message.binding, force: request.forceAuthn === 'true', passive: pending.isPassive });
       // Unknown NameID format or AuthnContext class: the Response says so (saml-core §3.4.1.1, §3.3.2.2.1).
       const unsupported = (format && !NAMEID_FORMATS.includes(format)) ? 'nameid' : requestedAcr === undefined ? 'context' : undefined;
-      const prompt = pending.isPassive ? 'none' : request.forceauthn === 'true' ? 'login' : undefined;
+      const prompt = pending.isPassive ? 'none' : request.forceAuthn === 'true' ? 'login' : undefined;
       const { id, url } = await toEngine(ctx, sp, pending, prompt);
       if (!unsupported) return url;
       // Straight to our callback, which answers the SP with the matching status.
@@ -124,7 +113,7 @@ export function createSsoService(deps: SsoDeps) {
       const state = typeof ctx.query.state === 'string' ? ctx.query.state : '';
       const secret = state ? ctx.cookies.get(cookieName(deps.config, state), { signed: true }) : undefined;
       if (state) ctx.cookies.set(cookieName(deps.config, state), null, { path: SAML_CALLBACK_PATH });
-      const pending = secret ? await deps.models.SamlPending.findOneAndDelete({ _id: state }).lean<SamlPendingDocument>().exec() : undefined;
+      const pending = secret ? await driverCollection(deps.models.SamlPending).findOneAndDelete({ _id: state }) : undefined;
       if (!pending || pending.expiresAt < new Date() || pending.browser !== createHash('sha256').update(secret!).digest('base64url')) {
         deps.audit('saml.callback.refused', { reason: 'unknown_state' });
         throw new AppError('saml.sign_in_failed', 400);

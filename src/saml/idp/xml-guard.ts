@@ -76,3 +76,54 @@ export function requireResponseShape(xml: string, options: { requireSignature: b
   const ids = [...xml.matchAll(/\sID\s*=\s*["']([^"']*)["']/g)].map((m) => m[1]);
   if (new Set(ids).size !== ids.length) throw new XmlRefused('duplicate ID');
 }
+
+
+/** What SSO needs from an AuthnRequest (saml-core §3.4.1); absent attributes are undefined. */
+export interface AuthnRequestFields {
+  issuer?: string;
+  id?: string;
+  forceAuthn?: string;
+  isPassive?: string;
+  acsUrl?: string;
+  acsIndex?: string;
+  protocolBinding?: string;
+  destination?: string;
+  nameIdFormat?: string;
+  allowCreate?: string;
+  classRefs: string[];
+}
+
+type El = ReturnType<typeof parse>;
+const children = (element: El, ns: string, name: string): El[] => {
+  const found: El[] = [];
+  for (let node = element.firstChild; node; node = node.nextSibling) {
+    if (node.nodeType === 1 && (node as El).namespaceURI === ns && (node as El).localName === name) found.push(node as El);
+  }
+  return found;
+};
+const attribute = (element: El | undefined, name: string) => (element?.hasAttribute(name) ? element.getAttribute(name)! : undefined);
+
+/**
+ * The AuthnRequest's fields from ONE parse, walking the tree by namespace and local name (no XPath: samlify's
+ * extractor parsed the message again and compiled an XPath per field). Called after refuseDoctype; the schema
+ * validation of the same string decides whether the message is acceptable at all.
+ */
+export function readAuthnRequest(xml: string): AuthnRequestFields {
+  const root = parse(xml);
+  if (root.namespaceURI !== PROTOCOL || root.localName !== 'AuthnRequest') throw new XmlRefused('not an AuthnRequest');
+  const policy = children(root, PROTOCOL, 'NameIDPolicy')[0];
+  const context = children(root, PROTOCOL, 'RequestedAuthnContext')[0];
+  return {
+    issuer: children(root, ASSERTION, 'Issuer')[0]?.textContent?.trim() || undefined,
+    id: attribute(root, 'ID'),
+    forceAuthn: attribute(root, 'ForceAuthn'),
+    isPassive: attribute(root, 'IsPassive'),
+    acsUrl: attribute(root, 'AssertionConsumerServiceURL'),
+    acsIndex: attribute(root, 'AssertionConsumerServiceIndex'),
+    protocolBinding: attribute(root, 'ProtocolBinding'),
+    destination: attribute(root, 'Destination'),
+    nameIdFormat: attribute(policy, 'Format'),
+    allowCreate: attribute(policy, 'AllowCreate'),
+    classRefs: context ? children(context, ASSERTION, 'AuthnContextClassRef').map((e) => (e.textContent ?? '').trim()) : [],
+  };
+}

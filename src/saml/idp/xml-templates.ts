@@ -44,7 +44,8 @@ function attributeStatement(attributes: AssertionInput['attributes']): string {
   return `<saml:AttributeStatement>${items.join('')}</saml:AttributeStatement>`;
 }
 
-export function successResponse(input: AssertionInput): { xml: string; id: string; assertionId: string } {
+/** The Response, and the same as head + assertion + tail (the Assertion declares its own namespaces, so it can be signed alone). */
+export function successResponse(input: AssertionInput): { xml: string; id: string; assertionId: string; head: string; assertion: string; tail: string } {
   const id = newId();
   const assertionId = newId();
   const now = instant(input.now);
@@ -59,9 +60,10 @@ export function successResponse(input: AssertionInput): { xml: string; id: strin
     + `<saml:AuthnContext><saml:AuthnContextClassRef>${escapeXml(input.authnContextClassRef)}</saml:AuthnContextClassRef></saml:AuthnContext></saml:AuthnStatement>`
     + attributeStatement(input.attributes)
     + '</saml:Assertion>';
-  const xml = `<samlp:Response ${NS} ID="${id}" Version="2.0" IssueInstant="${now}"${attr('Destination', input.recipient)}${irt}>`
-    + `<saml:Issuer>${escapeXml(input.issuer)}</saml:Issuer>${status(STATUS.success)}${assertion}</samlp:Response>`;
-  return { xml, id, assertionId };
+  const head = `<samlp:Response ${NS} ID="${id}" Version="2.0" IssueInstant="${now}"${attr('Destination', input.recipient)}${irt}>`
+    + `<saml:Issuer>${escapeXml(input.issuer)}</saml:Issuer>${status(STATUS.success)}`;
+  const tail = '</samlp:Response>';
+  return { xml: head + assertion + tail, id, assertionId, head, assertion, tail };
 }
 
 export function errorResponse(input: { issuer: string; destination: string; inResponseTo?: string; second?: string; top?: string; message?: string }) {

@@ -1,0 +1,50 @@
+import { describe, expect, test } from '@jest/globals';
+import { EventEmitter } from 'node:events';
+import { createChangeCaches } from '../../src/db/change-cache.ts';
+import { createLogger } from '../../src/ops/logger.ts';
+
+// A stand-in change stream (no I/O): the cache's own logic, not MongoDB's, is under test here.
+function fakeDb() {
+  const stream = Object.assign(new EventEmitter(), { close: async () => undefined });
+  return { db: { watch: () => stream } as never, stream };
+}
+
+describe('change-evicted document cache', () => {
+  test('serves nothing until the stream is live, then caches; a change evicts', () => {
+    const { db, stream } = fakeDb();
+    const cache = createChangeCaches(db, ['things'], createLogger('silent')).for<string>('things');
+    expect(cache.get('a')).toBeUndefined();
+    cache.set('a', 'v1');
+    expect(cache.get('a')).toBeUndefined(); // not live yet: never cached
+    stream.emit('resumeTokenChanged');
+    expect(cache.get('a')).toBeUndefined();
+    cache.set('a', 'v1');
+    expect(cache.get('a')).toBe('v1');
+    stream.emit('change', { ns: { coll: 'things' }, documentKey: { _id: 'a' } });
+    expect(cache.get('a')).toBeUndefined();
+  });
+
+  test('a read that started before a change does not put the old document back', () => {
+    const { db, stream } = fakeDb();
+    const cache = createChangeCaches(db, ['things'], createLogger('silent')).for<string>('things');
+    stream.emit('resumeTokenChanged');
+    expect(cache.get('a')).toBeUndefined(); // miss: the caller reads MongoDB (old value) ...
+    stream.emit('change', { ns: { coll: 'things' }, documentKey: { _id: 'a' } }); // ... meanwhile it changes
+    cache.set('a', 'old');
+    expect(cache.get('a')).toBeUndefined();
+    cache.set('a', 'new'); // the next miss reads the new value and caches it
+    expect(cache.get('a')).toBe('new');
+  });
+
+  test('a stream error turns caching off and clears everything', () => {
+    const { db, stream } = fakeDb();
+    const cache = createChangeCaches(db, ['things'], createLogger('silent')).for<string>('things');
+    stream.emit('resumeTokenChanged');
+    cache.get('a');
+    cache.set('a', 'v');
+    stream.emit('error', new Error('network'));
+    expect(cache.get('a')).toBeUndefined();
+    cache.set('a', 'v');
+    expect(cache.get('a')).toBeUndefined();
+  });
+});
