@@ -1,37 +1,22 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as jose from 'jose';
 import { Browser } from '../helpers/browser.ts';
 import { authorizationRequest, client, registerRp, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
+import { startBackchannelReceiver, type BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
-/** An RP's back-channel logout endpoint (OIDC Back-Channel Logout 1.0 §2.5) that records what it receives. */
-async function startLogoutReceiver() {
-  const received: string[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => { body += chunk; });
-    req.on('end', () => {
-      received.push(new URLSearchParams(body).get('logout_token') ?? '');
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/backchannel`, received, close: () => server.close() };
-}
 
 describe('consent for third-party clients, and logout', () => {
   let app: TestApp;
   let firstParty: Rp;
   let thirdParty: Rp;
-  let receiver: Awaited<ReturnType<typeof startLogoutReceiver>>;
+  let receiver: BackchannelReceiver;
   const user = { email: 'consent@example.jp', password: 'a long enough password' };
 
   beforeAll(async () => {
     app = await startTestApp({ label: 'consent' });
     await app.container.accounts.createByAdmin({ ...user, verified: true });
-    receiver = await startLogoutReceiver();
+    receiver = await startBackchannelReceiver();
     firstParty = await registerRp(app, { backchannel_logout_uri: receiver.url, backchannel_logout_session_required: true });
     thirdParty = await registerRp(app, { first_party: false, client_name: 'Partner Shop', policy_uri: 'https://partner.example/privacy' });
   });

@@ -1,34 +1,24 @@
-import { spawn } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Browser } from '../helpers/browser.ts';
 import { completeSignIn, createTestSp, readPostForm } from '../helpers/saml-sp.ts';
+import { runIdp, type CliResult } from '../helpers/cli.ts';
 import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts';
 
 // `idp saml sps add|list|remove` in a child process against the running server's database: changes apply at once.
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-function idp(app: TestApp, args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+function idp(app: TestApp, args: string[]): Promise<CliResult> {
   const env = {
     PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', NODE_ENV: 'test', MONGODB_URI: app.mongoUri, ISSUER: app.issuer,
     IDP_SECRETS_COOKIE_KEYS: JSON.stringify(TEST_SECRETS.cookieKeys), IDP_SECRETS_KEY_ENCRYPTION_KEY: TEST_SECRETS.keyEncryptionKey,
     IDP_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'idp-cli-')),
   };
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [path.join(ROOT, 'bin', 'idp.js'), ...args], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], timeout: 80_000 });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (status) => resolve({ status, stdout, stderr }));
-  });
+  return runIdp(args, env);
 }
 
 describe('idp saml sps', () => {

@@ -1,35 +1,21 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { inflateRawSync } from 'node:zlib';
 import { SAML, type Profile } from '@node-saml/node-saml';
 import { Browser } from '../helpers/browser.ts';
 import { authorizationRequest, registerRp, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
 import { completeSignIn, createTestSp, readPostForm, type TestSp } from '../helpers/saml-sp.ts';
+import { startBackchannelReceiver, type BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
 // Single Logout across protocols: two node-saml SPs and an OIDC RP with back-channel logout share one session.
 
-async function startBackchannelReceiver() {
-  const received: string[] = [];
-  const server = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (chunk) => { body += chunk; });
-    req.on('end', () => {
-      received.push(new URLSearchParams(body).get('logout_token') ?? '');
-      res.writeHead(200).end();
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/bc`, received, close: () => server.close() };
-}
 
 describe('SAML IdP: single logout', () => {
   let app: TestApp;
   let shop: TestSp;
   let bank: TestSp;
   let rp: Rp;
-  let receiver: Awaited<ReturnType<typeof startBackchannelReceiver>>;
+  let receiver: BackchannelReceiver;
   const user = { email: 'slo.user@example.jp', password: 'a long enough password' };
 
   beforeAll(async () => {
