@@ -5,6 +5,7 @@ import type { Pages } from '../http/pages.ts';
 import type { Audit } from '../ops/audit.ts';
 import type { Provider } from '../oidc/provider.ts';
 import type { Interaction, StageContext, StageRegistry } from './stage.ts';
+import { openStepState, sealStepState } from './step-state.ts';
 
 // /interaction/:uid[/sub-path]: loads the engine's interaction, finds the stage registered for its current
 // prompt, and hands the request to that stage's route. A request for another stage's sub-path (an old tab, the
@@ -149,8 +150,11 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
         await stage.finish({ ...extra, login: { remember: true, ...login } });
       },
       pending: {
-        get: () => ctx.cookies.get(pendingName, { signed: true }),
-        set: (value) => ctx.cookies.set(pendingName, value, { ...pendingOptions, maxAge: deps.config.ttl.interaction * 1000 }),
+        get: (binding = {}) => openStepState(ctx.cookies.get(pendingName, { signed: true }), { uid: interaction.uid, ...binding }),
+        set: (value, { accountId, ttlSeconds = deps.config.ttl.interaction } = {}) => {
+          const sealed = sealStepState(value, { uid: interaction.uid, accountId }, ttlSeconds * 1000);
+          ctx.cookies.set(pendingName, sealed, { ...pendingOptions, maxAge: ttlSeconds * 1000 });
+        },
         clear: () => ctx.cookies.set(pendingName, null, pendingOptions),
       },
     };

@@ -46,8 +46,16 @@ export interface StageContext {
   finish(result: Record<string, unknown>, options?: { merge?: boolean }): Promise<void>;
   /** Finishes the login prompt for an account; `extra` adds facts for the engine's later checks (e.g. `mfa`). */
   finishLogin(login: LoginResult, extra?: Record<string, unknown>): Promise<void>;
-  /** An interaction-scoped signed cookie (e.g. the account waiting for its email code). */
-  pending: { get(): string | undefined; set(value: string): void; clear(): void };
+  /**
+   * Step state kept in a signed cookie between two requests of this interaction (the account waiting for its email
+   * code). It reads back only in the interaction that set it, for the same `accountId` (when given) and before it ends
+   * (see step-state.ts).
+   */
+  pending: {
+    get(binding?: { accountId?: string }): string | undefined;
+    set(value: string, options?: { accountId?: string; ttlSeconds?: number }): void;
+    clear(): void;
+  };
 }
 
 export interface StageRoute {

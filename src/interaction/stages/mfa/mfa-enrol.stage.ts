@@ -21,6 +21,8 @@ const completeForm = startForm.extend({
 // Tells the engine's mfa check that a factor was enrolled in this authorization request, so an "add a method" request
 // from the account page (src/oidc/policy/mfa.prompt.ts) is satisfied instead of asking to enrol again.
 const ENROLLED = { mfa: { enrolled: true } };
+/** How long the recovery-codes page may stay open before "continue" needs a fresh factor. */
+const RECOVERY_CODES_SECONDS = 15 * 60;
 const proofSchema = z.object({ acr: z.enum(ACR_VALUES as [string, ...string[]]), amr: z.array(z.string()).max(8) });
 
 /** Why the person sees this page: a site demands a factor, or they chose to add one on their account page. */
@@ -85,7 +87,9 @@ export function createMfaEnrolStage(deps: { mfa: MfaService; limits: RateLimits 
         await stage.finishLogin({ accountId: sessionOf(stage).accountId, acr: result.acr, amr: result.amr }, ENROLLED);
         return;
       }
-      stage.pending.set(JSON.stringify({ acr: result.acr, amr: result.amr }));
+      // Bound to this interaction and account, for as long as reading the codes takes: the result of this enrolment
+      // proves a factor of this account only (a copy planted on someone else's sign-in reads back as nothing).
+      stage.pending.set(JSON.stringify({ acr: result.acr, amr: result.amr }), { accountId: sessionOf(stage).accountId, ttlSeconds: RECOVERY_CODES_SECONDS });
       stage.render('mfa-recovery-codes', {
         title: 'mfa.recovery.title', codes: result.recoveryCodes, continueAction: `/interaction/${stage.interaction.uid}/continue`,
       });
@@ -112,7 +116,7 @@ export function createMfaEnrolStage(deps: { mfa: MfaService; limits: RateLimits 
         method: 'POST',
         path: '/continue',
         async handle(stage) {
-          const raw = stage.pending.get();
+          const raw = stage.pending.get({ accountId: sessionOf(stage).accountId });
           const proof = raw ? proofSchema.safeParse(JSON.parse(raw)) : undefined;
           if (!proof?.success) throw new AppError('mfa.enrolment_expired', 400);
           await stage.finishLogin({ accountId: sessionOf(stage).accountId, acr: proof.data.acr, amr: proof.data.amr }, ENROLLED);
