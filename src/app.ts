@@ -42,6 +42,8 @@ export function createApp(container: Container): Koa {
   });
 
   app.use(requestLog(logger));
+  // Audit events read the request's IP, user agent and id from here (src/audit/request-context.ts).
+  app.use(container.auditTrail.requestContext.middleware);
   app.use(securityHeaders(config.issuer.startsWith('https:')));
   app.use(pinHostToIssuer(config.issuer));
   app.use(errorHandler(pages, logger));

@@ -29,7 +29,7 @@ import { accountClientMetadata } from './account/account-client.ts';
 import type { AccountSection } from './account/account.router.ts';
 import { createEnginePages } from './oidc/engine-pages.ts';
 import { createProvider, type Provider } from './oidc/provider.ts';
-import { createAudit } from './ops/audit.ts';
+import { createAuditModule } from './audit/audit.module.ts';
 import { createSamlIdp } from './saml/idp/saml-idp.ts';
 import { createSamlSp } from './saml/sp/saml-sp.module.ts';
 import { SP_COLLECTION } from './saml/idp/sp-registry.service.ts';
@@ -43,12 +43,14 @@ export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
 
 export async function createContainer(config: Config, connection: Connection, models: Models, logger: Logger) {
   const db = connection.db!;
-  const audit = createAudit(logger);
+  // Every capability audits through this one function: the log line and the stored, queryable event.
+  const auditTrail = createAuditModule({ config, model: models.AuditEvent, logger });
+  const audit = auditTrail.audit;
   const views = createViews(VIEWS_DIR);
   const i18n = createI18n(VIEWS_DIR);
   const pages = createPages(views, i18n, config);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, views, i18n, logger });
-  const limits = createRateLimits(config);
+  const limits = createRateLimits(config, audit);
 
   const keyStore = createKeyStore(models.SigningKey, createSecretBox(config.secrets.keyEncryptionKey, 'signing-keys'), {
     maxSignedTokenTtlSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken,
@@ -64,7 +66,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
   const profileCapability = createProfileCapability({ config, models, audit, keyStore });
   const buildProvider = async () => createProvider({
-    config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger,
+    config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger, audit,
     policyHooks: { mfa: mfa.policy, ...profileCapability.policy }, customClaims: profileCapability.customClaims,
   });
 
@@ -123,7 +125,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   ];
 
   return {
-    config, connection, logger, models, audit, views, i18n, pages, mailer, limits, keyStore,
+    config, connection, logger, models, audit, auditTrail, views, i18n, pages, mailer, limits, keyStore,
     accountRepository, accounts, stages, mfa,
     provider: currentProvider,
     reloadKeysIfRotated,

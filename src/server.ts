@@ -56,6 +56,7 @@ export async function startServer(
         server.closeIdleConnections();
       });
       container.mailer.close();
+      await container.auditTrail.stop();
       await container.caches.close();
       await container.connection.close();
     },

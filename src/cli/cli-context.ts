@@ -1,3 +1,4 @@
+import { userInfo } from 'node:os';
 import { format } from 'node:util';
 import type { Connection } from 'mongoose';
 import { loadConfig } from '../config/config.loader.ts';
@@ -17,6 +18,24 @@ export interface Store {
   config: Config;
   uri: string;
   logger: Logger;
+  /** The command being run (`clients add`), named in its audit event. */
+  command?: string;
+}
+
+/** Operator commands are audit events (`admin.command.succeeded|failed`); listing is not. */
+function auditCommand(container: Container, command: string | undefined, error?: unknown): void {
+  if (!command || command.endsWith(' list')) return;
+  const actor = { type: 'cli' as const, id: safeUserName() };
+  if (error === undefined) container.audit('admin.command.succeeded', { command, actor });
+  else container.audit('admin.command.failed', { command, actor, reason: String((error as { code?: string }).code ?? (error as Error).message ?? error).slice(0, 200) });
+}
+
+function safeUserName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
+  }
 }
 
 /**
@@ -54,9 +73,15 @@ export async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T>
 export async function withContainer<T>(store: Store, fn: (container: Container) => Promise<T>): Promise<T> {
   const container = await bootstrap(store.config, store.uri, store.logger);
   try {
-    return await fn(container);
+    const result = await fn(container);
+    auditCommand(container, store.command);
+    return result;
+  } catch (error) {
+    auditCommand(container, store.command, error);
+    throw error;
   } finally {
     container.mailer.close();
+    await container.auditTrail.stop();
     await container.caches.close();
     await container.connection.close();
   }

@@ -2,6 +2,7 @@ import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config.loader.ts';
 import { isDatabaseUnavailable } from '../db/connection.ts';
 import { isAppError } from '../http/app-error.ts';
+import { auditCommands } from './audit.command.ts';
 import { clientsCommands } from './clients.command.ts';
 import { consentsDocsCommands } from './consents.command.ts';
 import { profileCommands } from './profile.command.ts';
@@ -27,6 +28,7 @@ const GROUPS: Record<string, CommandGroup> = {
   profile: profileCommands,
   connectors: connectorsCommands,
   'saml sps': samlSpsCommands,
+  audit: auditCommands,
 };
 
 function wantsHelp(argv: string[]): boolean {
@@ -78,7 +80,8 @@ export async function run(argv: string[]): Promise<number> {
     const command = findCommand(argv.slice(0, words).join(' ') || undefined, argv[words]);
     const args = parseCommandArgs(command, argv.slice(words + 1));
     const input = command.parse ? command.parse(args) : args;
-    const result = await withStore((store) => command.run(input, store));
+    const name = argv.slice(0, words + 1).join(' ');
+    const result = await withStore((store) => command.run(input, { ...store, command: name }));
     process.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
     return 0;
   } catch (error) {

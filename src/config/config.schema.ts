@@ -148,6 +148,15 @@ export const configSchema = z.object({
   profile: profileConfigSchema.describe('profile attributes, per-site collection and progressive profiling'),
   consents: consentsConfigSchema.describe('legal consents and the controller named in consent receipts'),
 
+  audit: z.object({
+    store: z.boolean().default(true).describe('also keep every audit event in MongoDB (collection audit_events), queryable by `idp audit list`'),
+    retentionDays: z.number().int().min(1).max(3650).default(90).describe('days an audit event is kept in MongoDB (TTL)'),
+    queueLimit: z.number().int().min(100).default(10_000)
+      .describe('audit events waiting for MongoDB at most; beyond it new events are dropped and counted, never a sign-in slowed'),
+    batchSize: z.number().int().min(1).max(1000).default(200).describe('audit events written to MongoDB in one insert'),
+    flushMs: z.number().int().min(10).default(250).describe('how often queued audit events are written, in milliseconds'),
+  }).prefault({}),
+
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),
   }).prefault({}),

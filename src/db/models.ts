@@ -1,5 +1,6 @@
 import type { Connection } from 'mongoose';
 import { accountModel } from '../accounts/account.model.ts';
+import { auditEventModel } from '../audit/audit-event.model.ts';
 import { consentRecordModel } from '../consents/consent-record.model.ts';
 import { legalDocumentModel } from '../consents/legal-document.model.ts';
 import { signingKeyModel } from '../keys/signing-key.model.ts';
@@ -16,6 +17,7 @@ import { riskDecisionModel, riskProfileModel } from '../mfa/risk/risk.model.ts';
 export function createModels(connection: Connection) {
   return {
     Account: accountModel(connection),
+    AuditEvent: auditEventModel(connection),
     ActionToken: actionTokenModel(connection),
     SigningKey: signingKeyModel(connection),
     MfaFactor: factorModel(connection),

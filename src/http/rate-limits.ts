@@ -1,5 +1,6 @@
 import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
 import type { Config } from '../config/config.schema.ts';
+import type { Audit } from '../ops/audit.ts';
 import { AppError } from './app-error.ts';
 
 // Limits on credential guessing and mail sending (rate-limiter-flexible). Per process: a deployment with several
@@ -14,7 +15,8 @@ export interface RateLimits {
   reset(name: LimitName, key: string): Promise<void>;
 }
 
-export function createRateLimits(config: Config): RateLimits {
+/** `audit` records every refusal (`rate_limit.exceeded` with the limit's name; the key may be an email, so it is not named). */
+export function createRateLimits(config: Config, audit?: Audit): RateLimits {
   const limiters = new Map(Object.entries(config.rateLimits).map(([name, limit]) => [
     name as LimitName,
     new RateLimiterMemory({ keyPrefix: name, points: limit.points, duration: limit.duration }),
@@ -29,7 +31,10 @@ export function createRateLimits(config: Config): RateLimits {
       try {
         await limiters.get(name)!.consume(key);
       } catch (result) {
-        if (result instanceof RateLimiterRes) throw exceeded(result);
+        if (result instanceof RateLimiterRes) {
+          audit?.('rate_limit.exceeded', { limit: name });
+          throw exceeded(result);
+        }
         throw result;
       }
     },

@@ -1,14 +1,13 @@
 import type Provider from 'oidc-provider';
 import { isDatabaseUnavailable } from '../db/connection.ts';
+import type { Audit } from '../ops/audit.ts';
 import type { Logger } from '../ops/logger.ts';
 
 // The engine's own events (docs/events.md) become audit log lines with the same dotted names. Errors that only
 // mean "MongoDB is unreachable" are marked on the context, so the response becomes a 503 (see http/errors.ts).
 export const DB_UNAVAILABLE = Symbol('db-unavailable');
 
-export function wireEngineEvents(provider: Provider, logger: Logger): void {
-  const audit = (event: string, fields: Record<string, unknown>) => logger.info({ audit: true, event, ...fields }, event);
-
+export function wireEngineEvents(provider: Provider, logger: Logger, audit: Audit): void {
   provider.on('server_error', (ctx, error) => {
     if (isDatabaseUnavailable(error)) {
       (ctx.state as Record<symbol, boolean>)[DB_UNAVAILABLE] = true;

@@ -9,6 +9,7 @@ import { loadGrant } from './grants.ts';
 import { CLIENT_METADATA_EXTENSIONS, validateClientExtension } from './client-metadata.ts';
 import { wireEngineEvents } from './engine-events.ts';
 import type { Logger } from '../ops/logger.ts';
+import type { Audit } from '../ops/audit.ts';
 import { ACR_VALUES } from '../mfa/acr.ts';
 
 // The only importer of oidc-provider (with grants.ts, engine-events.ts and the policy folder). Most of what the
@@ -33,6 +34,8 @@ export interface ProviderDeps {
   accounts: AccountRepository;
   pages: EnginePages;
   logger: Logger;
+  /** The audit trail the engine's own events join (log line and store). */
+  audit: Audit;
   /** Services consulted by the interaction policy's checks (MFA, legal documents, profile completion). */
   policyHooks?: PolicyHooks;
   /** Claims of custom profile attributes and the scope that releases them (config.profile). */
@@ -152,7 +155,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
-  wireEngineEvents(provider, deps.logger);
+  wireEngineEvents(provider, deps.logger, deps.audit);
   // Each accepted authorization is one completed sign-in (progressive profiling waits for the Nth).
   const profile = deps.policyHooks?.profile;
   if (profile) {
