@@ -17,6 +17,7 @@ import { DB_UNAVAILABLE } from './oidc/engine-events.ts';
 import type { Provider } from './oidc/provider.ts';
 import { createOpsRouter } from './ops/ops.router.ts';
 import { createAccountRouter } from './account/account.router.ts';
+import { createAccountChangeGuard } from './account/account-change-guard.ts';
 import { createSecurityRouter } from './mfa/account/security.router.ts';
 
 // The koa application: our middleware and routes first, the engine mounted last (its routes end the response).
@@ -37,6 +38,10 @@ export function createApp(container: Container): Koa {
   const accountRouter = createAccountRouter({
     config, provider: container.provider, accounts: container.accountRepository, pages, formMiddleware, sections: container.accountSections,
   });
+  // Every change under /account needs the account's own level and a recent sign-in: one guard before all its routers.
+  const accountChangeGuard = createAccountChangeGuard({
+    config, provider: container.provider, enrolledTypes: (accountId) => container.mfa.mfa.enrolledTypes(accountId), audit,
+  });
   const securityRouter = createSecurityRouter({
     config, db: container.connection.db!, provider: container.provider, mfa: container.mfa, pages, formMiddleware,
   });
@@ -53,6 +58,7 @@ export function createApp(container: Container): Koa {
     opsRouter.routes() as Koa.Middleware,
     interactionRouter.routes() as Koa.Middleware,
     mailLinksRouter.routes() as Koa.Middleware,
+    accountChangeGuard,
     accountRouter.routes() as Koa.Middleware,
     securityRouter.routes() as Koa.Middleware,
     ...container.federation.routers(formMiddleware, pages).map((router) => router.routes() as Koa.Middleware),

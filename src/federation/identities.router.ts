@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
+import { z } from 'zod';
 import { requireSignedIn } from '../account/account.router.ts';
 import type { Config } from '../config/config.schema.ts';
 import { isAppError } from '../http/app-error.ts';
@@ -12,10 +13,13 @@ import type { TransactionService } from './transaction.service.ts';
 
 // /account/identities: the signed-in person sees the upstream identities linked to the account, links another
 // one (an upstream sign-in started from here, bound to this account) or unlinks one, never the last way to sign
-// in. Changing sign-in methods asks for a recent sign-in (RECENT seconds), as changing a password would.
+// in. Every change is a CSRF-protected POST (starting a link, confirming it, unlinking); the account change guard in
+// front of all account pages (src/account/account-change-guard.ts) asks for a recent sign-in at the account's level.
+// The upstream's redirect back lands on a GET (RFC 6749 §4.1.2), which only shows what would be linked: the link is
+// made by the person's POST from that page, so a link followed from elsewhere changes nothing.
 
-const RECENT = 15 * 60;
 const PAGE = '/account/identities';
+const linkForm = z.object({ connector: z.string().min(1).max(100) });
 
 export interface IdentitiesRouterDeps {
   config: Config;
@@ -31,16 +35,6 @@ export interface IdentitiesRouterDeps {
 export function createIdentitiesRouter(deps: IdentitiesRouterDeps): Router {
   const router = new Router();
 
-  /** Signed in recently enough to change sign-in methods; else a fresh sign-in that comes back to the page. */
-  async function recentSignIn(ctx: Context) {
-    const signIn = await requireSignedIn(ctx, deps.provider());
-    if (!signIn) return undefined;
-    if (signIn.authTime !== undefined && Date.now() / 1000 - signIn.authTime <= RECENT) return signIn;
-    ctx.status = 303;
-    ctx.redirect(`/account/login?${new URLSearchParams({ return: PAGE, max_age: String(RECENT) })}`);
-    return undefined;
-  }
-
   async function show(ctx: Context, accountId: string, message?: { error?: string; notice?: string }, status = 200) {
     const [identities, connectors] = await Promise.all([deps.linking.identitiesOf(accountId), deps.connectors.enabled()]);
     const names = new Map(connectors.map((c) => [c.id, c.displayName]));
@@ -51,10 +45,8 @@ export function createIdentitiesRouter(deps: IdentitiesRouterDeps): Router {
         id: i._id, connectorId: i.connectorId, name: names.get(i.connectorId) ?? i.connectorId, email: i.email,
         linkedAt: new Date(i.createdAt).toISOString().slice(0, 10),
       })),
-      available: connectors.filter((c) => !linked.has(c.id)).map((c) => ({
-        id: c.id, name: c.displayName, href: `${PAGE}/link?connector=${encodeURIComponent(c.id)}`,
-      })),
-      unlinkAction: `${PAGE}/unlink`, backUrl: '/account',
+      available: connectors.filter((c) => !linked.has(c.id)).map((c) => ({ id: c.id, name: c.displayName })),
+      linkAction: `${PAGE}/link`, unlinkAction: `${PAGE}/unlink`, backUrl: '/account',
     }, { status });
   }
 
@@ -63,11 +55,11 @@ export function createIdentitiesRouter(deps: IdentitiesRouterDeps): Router {
     if (signIn) await show(ctx, signIn.accountId);
   });
 
-  router.get(`${PAGE}/link`, ...deps.formMiddleware, async (ctx) => {
-    const signIn = await recentSignIn(ctx);
+  router.post(`${PAGE}/link`, ...deps.formMiddleware, async (ctx) => {
+    const signIn = await requireSignedIn(ctx, deps.provider());
     if (!signIn) return;
-    const id = typeof ctx.query.connector === 'string' ? ctx.query.connector : '';
-    const connector = await deps.connectors.get(id);
+    const form = linkForm.safeParse(ctx.request.body);
+    const connector = form.success ? await deps.connectors.get(form.data.connector) : undefined;
     if (!connector) return show(ctx, signIn.accountId, { error: 'federation.unknown_connector' }, 404);
     const binding = deps.binding.create(ctx, 'account', deps.config.ttl.interaction);
     const redirectUri = `${deps.config.issuer}/federation/${connector.record.id}/callback`;
@@ -77,12 +69,33 @@ export function createIdentitiesRouter(deps: IdentitiesRouterDeps): Router {
     ctx.redirect((await connector.authorizationUrl(upstream)).toString());
   });
 
+  /** This browser's upstream sign-in for this account, after the callback; or the page with why there is none. */
+  async function authenticatedTransaction(ctx: Context, accountId: string) {
+    const tx = await deps.transactions.current('account', deps.binding.read(ctx)?.value);
+    if (!tx || tx.accountId !== accountId) return void await show(ctx, accountId, { error: 'federation.no_transaction' }, 400);
+    if (tx.status !== 'authenticated') return void await show(ctx, accountId, { error: tx.error ?? 'federation.no_transaction' }, 400);
+    return tx;
+  }
+
+  // Where the upstream's redirect lands: a confirmation page, nothing changes on this GET.
   router.get(`${PAGE}/continue`, ...deps.formMiddleware, async (ctx) => {
     const signIn = await requireSignedIn(ctx, deps.provider());
     if (!signIn) return;
-    const tx = await deps.transactions.current('account', deps.binding.read(ctx)?.value);
-    if (!tx || tx.accountId !== signIn.accountId) return show(ctx, signIn.accountId, { error: 'federation.no_transaction' }, 400);
-    if (tx.status !== 'authenticated') return show(ctx, signIn.accountId, { error: tx.error ?? 'federation.no_transaction' }, 400);
+    const tx = await authenticatedTransaction(ctx, signIn.accountId);
+    if (!tx) return;
+    const connector = await deps.connectors.get(tx.connectorId);
+    ctx.set('Cache-Control', 'no-store');
+    deps.pages.render(ctx, 'federation/identities-confirm', {
+      title: 'federation.account.confirm_title', name: connector?.record.displayName ?? tx.connectorId,
+      email: (tx.profile as UpstreamProfile | undefined)?.email, action: `${PAGE}/continue`, backUrl: PAGE,
+    });
+  });
+
+  router.post(`${PAGE}/continue`, ...deps.formMiddleware, async (ctx) => {
+    const signIn = await requireSignedIn(ctx, deps.provider());
+    if (!signIn) return;
+    const tx = await authenticatedTransaction(ctx, signIn.accountId);
+    if (!tx) return;
     await deps.transactions.set(tx._id, 'done');
     try {
       await deps.linking.link(signIn.accountId, tx.connectorId, tx.profile as UpstreamProfile, 'signed_in');
@@ -95,7 +108,7 @@ export function createIdentitiesRouter(deps: IdentitiesRouterDeps): Router {
   });
 
   router.post(`${PAGE}/unlink`, ...deps.formMiddleware, async (ctx) => {
-    const signIn = await recentSignIn(ctx);
+    const signIn = await requireSignedIn(ctx, deps.provider());
     if (!signIn) return;
     const identity = (ctx.request.body as Record<string, unknown>).identity;
     try {

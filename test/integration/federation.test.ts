@@ -231,9 +231,11 @@ describe('federation', () => {
 
     // Link a second service from the account page, then the first can go.
     social.users.rokuro = { email: 'rokuro@social.example', email_verified: true };
-    const link = page.html.querySelector('a[data-connector=social]');
-    const upstream = await browser.get(new URL(link!.getAttribute('href')!, page.url).toString());
-    const back = await browser.submit(upstream, { login: 'rokuro' });
+    const link = page.html.querySelectorAll('form[action$="/link"]').find((form) => form.querySelector('button[data-connector=social]'));
+    link!.setAttribute('data-link', 'social');
+    const upstream = await browser.submit(page, {}, 'form[data-link=social]');
+    const confirm = await browser.submit(upstream, { login: 'rokuro' });
+    const back = await browser.submit(confirm, {}, 'form[action$="/continue"]');
     expect(back.url).toContain('/account/identities');
     const unlinked = await browser.submit(back, {}, 'li[data-identity=group] form');
     expect(unlinked.status).toBe(200);

@@ -7,14 +7,15 @@ import { isAppError } from '../../http/app-error.ts';
 import type { Pages } from '../../http/pages.ts';
 import { engineCollectionName } from '../../oidc/adapter/mongo.adapter.ts';
 import type { Provider } from '../../oidc/provider.ts';
-import { ACR, levelOf } from '../acr.ts';
+import { ACR } from '../acr.ts';
 import type { MfaModule } from '../mfa.module.ts';
 import { requireSignedIn } from '../../account/account.router.ts';
 
 // /account/security: list, name, remove factors, new recovery codes, forget remembered devices (issue 5 item 5,
 // "a minimal page now"). Authentication is the engine's own sign-in session (its session cookie, read through
-// provider.Session.get), never a parameter. Every change is a CSRF-protected POST and needs a recent sign-in (and the
-// second factor when the account has one), so a forgotten open browser or a stolen password alone cannot weaken MFA.
+// provider.Session.get), never a parameter. Every change is a CSRF-protected POST; the account change guard in front
+// of all account pages (src/account/account-change-guard.ts) has already asked for a recent sign-in and the second
+// factor when the account has one, so a forgotten open browser or a stolen password alone cannot weaken MFA.
 // Adding a factor reuses the sign-in's enrol pages: "Add a method" starts a fresh account sign-in that asks for
 // enrolment (addFactorUrl), and the person comes back here, where the new factor is listed.
 
@@ -44,11 +45,6 @@ export function addFactorUrl(hasFactor: boolean): string {
 export function createSecurityRouter(deps: SecurityRouterDeps): Router {
   const router = new Router({ prefix: '/account/security' });
 
-  async function signedIn(ctx: Context) {
-    const session = await deps.provider().Session.get(ctx as never);
-    return session.accountId ? { accountId: session.accountId, acr: session.acr, loginTs: session.loginTs } : undefined;
-  }
-
   /** An account that signs in to a client requiring MFA must keep a factor (looked up through its grants). */
   async function mustKeepMfa(accountId: string): Promise<boolean> {
     const clientIds = await deps.db.collection(engineCollectionName('Grant')).distinct('payload.clientId', { 'payload.accountId': accountId });
@@ -75,16 +71,10 @@ export function createSecurityRouter(deps: SecurityRouterDeps): Router {
     await show(ctx, session.accountId);
   });
 
-  /** A change: recent sign-in, and the second factor when the account has one. */
+  /** A change (the level and freshness of the sign-in are the account change guard's), shown on the page again. */
   const change = (work: (ctx: Context, accountId: string) => Promise<Record<string, unknown> | void>) => async (ctx: Context) => {
-    const session = await signedIn(ctx);
-    const recent = session?.loginTs !== undefined && Date.now() / 1000 - session.loginTs <= deps.config.mfa.recentAuthSeconds;
-    const factors = session ? await deps.mfa.mfa.enrolledTypes(session.accountId) : [];
-    if (!session || !recent || (factors.length > 0 && levelOf(session.acr) < 2)) {
-      // A fresh sign-in, at MFA level when the account has a factor, through the normal account sign-in.
-      const again = new URLSearchParams({ return: '/account/security', max_age: '0', ...(factors.length ? { acr_values: 'urn:idp:acr:mfa' } : {}) });
-      return deps.pages.render(ctx, 'account/security-signin', { title: 'mfa.account.title', reauthUrl: `/account/login?${again}` }, { status: 403 });
-    }
+    const session = await requireSignedIn(ctx, deps.provider());
+    if (!session) return;
     try {
       const model = await work(ctx, session.accountId);
       await show(ctx, session.accountId, { notice: 'mfa.account.saved', ...(model ?? {}) });
