@@ -62,6 +62,39 @@ describe('SAML IdP: refusals', () => {
     await expectRefused(await new Browser().get(url.toString()), 'bad_signature');
   });
 
+  test('a RelayState under a percent-encoded name (RelayStat%65), outside the signed octets, is refused', async () => {
+    // Signed without RelayState (saml-bindings §3.4.4.1: the octets then hold SAMLRequest and SigAlg only).
+    const signed = await sp.saml.getAuthorizeUrlAsync('', undefined, {});
+    expect(new URL(signed).searchParams.has('RelayState')).toBe(false);
+    await expectRefused(await new Browser().get(`${signed}&RelayStat%65=tampered`), 'encoded_parameter_name');
+    await expectRefused(await new Browser().get(`${signed.replace('SigAlg=', 'Sig%41lg=')}`), 'encoded_parameter_name');
+  });
+
+  test('a Redirect request repeating a signed parameter is refused, whichever copy was signed', async () => {
+    const signed = new URL(await sp.saml.getAuthorizeUrlAsync('original', undefined, {}));
+    // The signed copy last (a reader taking the last one verifies it), another one first.
+    await expectRefused(await new Browser().get(`${signed.origin}${signed.pathname}?RelayState=tampered&${signed.search.slice(1)}`), 'duplicate_parameter');
+    for (const key of ['SAMLRequest', 'SigAlg', 'Signature']) {
+      const value = new URLSearchParams(signed.search).get(key)!;
+      await expectRefused(await new Browser().get(`${signed}&${key}=${encodeURIComponent(value)}`), 'duplicate_parameter');
+    }
+  });
+
+  test('a deflate bomb on the Redirect binding gets a 400 at once, without being inflated', async () => {
+    // 10 MiB of XML deflates to ~13 KB of query: inflated whole, one request costs tens of megabytes before the SP is known.
+    const xml = `<samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" xmlns:saml="urn:oasis:names:tc:SAML:2.0:assertion" ID="_bomb" Version="2.0" IssueInstant="2030-01-01T00:00:00Z"><saml:Issuer>${sp.entityId}</saml:Issuer>${' '.repeat(10 * 1024 * 1024)}</samlp:AuthnRequest>`;
+    const url = redirectWith(xml);
+    expect(url.length).toBeLessThan(15_000); // within Node's 16 KiB header limit: the request reaches the app
+    const before = process.memoryUsage.rss();
+    const started = Date.now();
+    const pages = await Promise.all(Array.from({ length: 4 }, () => new Browser().get(url)));
+    const grown = process.memoryUsage.rss() - before; // the app runs in this process: inflating 4 x 10 MiB shows here
+    expect(pages.map((page) => page.status)).toEqual([400, 400, 400, 400]);
+    expect(Date.now() - started).toBeLessThan(5000);
+    expect(grown).toBeLessThan(24 * 1024 * 1024);
+    for (const page of pages) await expectRefused(page, 'too_large');
+  });
+
   test('a tampered signed POST request (ACS changed after signing) is refused', async () => {
     const browser = new Browser();
     const message = await postSp.saml.getAuthorizeMessageAsync('', undefined, {});

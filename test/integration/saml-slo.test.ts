@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { inflateRawSync } from 'node:zlib';
 import { SAML, type Profile } from '@node-saml/node-saml';
+import { SignedXml } from 'xml-crypto';
 import { Browser } from '../helpers/browser.ts';
 import { authorizationRequest, registerRp, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
-import { completeSignIn, createTestSp, readPostForm, type TestSp } from '../helpers/saml-sp.ts';
+import { completeSignIn, createTestSp, keyPair, readPostForm, type TestSp } from '../helpers/saml-sp.ts';
 import { startBackchannelReceiver, type BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -75,6 +76,64 @@ describe('SAML IdP: single logout', () => {
     const shopSaml = new SAML({ ...shop.saml.options, validateInResponseTo: 'never' as never });
     expect((await shopSaml.validatePostResponseAsync({ SAMLResponse: toShop.fields.SAMLResponse! })).loggedOut).toBe(true);
     await expectSignedOut(browser);
+  });
+
+  /** Signed in at shop, bank and the RP; shop logs out, so our LogoutRequest to bank is outstanding: bank's request. */
+  async function awaitingBank(browser: Browser) {
+    const profile = await signInEverywhere(browser);
+    const toBank = readPostForm(await browser.get(await shop.saml.getLogoutUrlAsync(profile, '', {})));
+    expect(toBank.action).toBe(bank.slo);
+    return (await bank.saml.validatePostRequestAsync({ SAMLRequest: toBank.fields.SAMLRequest! })).profile!;
+  }
+
+  /** A LogoutResponse whose Status is not Success (saml-core §3.2.2.2, Requester), as bank's XML, unsigned. */
+  async function failedLogoutResponseXml(request: Profile): Promise<string> {
+    const url = new URL(await new SAML({ ...bank.saml.options, privateKey: undefined as never }).getLogoutResponseUrlAsync(request, '', {}, false));
+    const xml = inflateRawSync(Buffer.from(url.searchParams.get('SAMLResponse')!, 'base64')).toString().replace(/^<\?xml[^>]*>/, '');
+    expect(xml).toContain('urn:oasis:names:tc:SAML:2.0:status:Requester');
+    return xml;
+  }
+
+  /** HTTP-POST binding signature (enveloped, over the root, after Issuer: saml-core §5.4) with any key. */
+  function signRoot(xml: string, signer: ReturnType<typeof keyPair>): string {
+    const root = "/*[local-name(.)='LogoutResponse']";
+    const sig = new SignedXml({
+      privateKey: signer.privateKey, publicCert: signer.cert,
+      signatureAlgorithm: 'http://www.w3.org/2001/04/xmldsig-more#rsa-sha256', canonicalizationAlgorithm: 'http://www.w3.org/2001/10/xml-exc-c14n#',
+    });
+    sig.addReference({ xpath: root, digestAlgorithm: 'http://www.w3.org/2001/04/xmlenc#sha256',
+      transforms: ['http://www.w3.org/2000/09/xmldsig#enveloped-signature', 'http://www.w3.org/2001/10/xml-exc-c14n#'] });
+    sig.computeSignature(xml, { prefix: 'ds', location: { reference: `${root}/*[local-name(.)='Issuer']`, action: 'after' } });
+    return sig.getSignedXml();
+  }
+
+  test('a non-Success LogoutResponse on HTTP-Redirect is verified like any other: a forged signature is refused', async () => {
+    const browser = new Browser();
+    const request = await awaitingBank(browser);
+    const attacker = new SAML({ ...bank.saml.options, privateKey: keyPair('attacker').privateKey });
+    const forged = await browser.get(await attacker.getLogoutResponseUrlAsync(request, '', {}, false));
+    expect(forged.status).toBe(400);
+    expect(forged.html.querySelector('form[data-auto-submit]')).toBeNull();
+    const unsigned = new SAML({ ...bank.saml.options, privateKey: undefined as never });
+    const withJunk = `${await unsigned.getLogoutResponseUrlAsync(request, '', {}, false)}&SigAlg=${encodeURIComponent('http://www.w3.org/2001/04/xmldsig-more#rsa-sha256')}&Signature=AAAA`;
+    expect((await browser.get(withJunk)).status).toBe(400);
+    // The chain still waits for bank: its own signed answer (a failure) ends it, as a partial logout (saml-core §3.7.3.2).
+    const toShop = readPostForm(await browser.get(await bank.saml.getLogoutResponseUrlAsync(request, '', {}, false)));
+    expect(toShop.action).toBe(shop.slo);
+    expect(Buffer.from(toShop.fields.SAMLResponse!, 'base64').toString('utf8')).toContain('urn:oasis:names:tc:SAML:2.0:status:PartialLogout');
+  });
+
+  test('a non-Success LogoutResponse on HTTP-POST is verified like any other: a signature by another key is refused', async () => {
+    const browser = new Browser();
+    const request = await awaitingBank(browser);
+    const xml = await failedLogoutResponseXml(request);
+    const post = (signed: string) => browser.post(`${app.issuer}/saml/slo`, { SAMLResponse: Buffer.from(signed).toString('base64') });
+    const forged = await post(signRoot(xml, keyPair('attacker')));
+    expect(forged.status).toBe(400);
+    expect(forged.html.querySelector('form[data-auto-submit]')).toBeNull();
+    const toShop = readPostForm(await post(signRoot(xml, bank.keys)));
+    expect(toShop.action).toBe(shop.slo);
+    expect(Buffer.from(toShop.fields.SAMLResponse!, 'base64').toString('utf8')).toContain('urn:oasis:names:tc:SAML:2.0:status:PartialLogout');
   });
 
   test('IdP-initiated: signing out on our logout page also sends the SAML SPs their LogoutRequests', async () => {

@@ -1,7 +1,10 @@
 import { AppError } from '../../http/app-error.ts';
 import type { Audit } from '../../ops/audit.ts';
 import type { IdpCredentials } from './idp-credentials.ts';
-import { decodeMessage, extract, parseLoginRequest, parseLogoutRequest, parseLogoutResponse, type InboundHttp } from './saml-lib.ts';
+import { BindingRefused, decodeMessage, type RedirectQuery } from './binding.codec.ts';
+import {
+  extract, parseLoginRequest, parseLogoutRequest, parseLogoutResponse, verifyDetachedSignature, verifyEnvelopedSignature, type InboundHttp,
+} from './saml-lib.ts';
 import type { SamlSpDocument } from './saml.models.ts';
 import type { SpRegistry } from './sp-registry.service.ts';
 import { verifiesHere, verifyRedirectSignature } from './redirect-signature.ts';
@@ -17,13 +20,11 @@ import { validateSamlProtocol } from './xml-schema.validator.ts';
 export type Binding = 'redirect' | 'post';
 export type MessageKind = 'AuthnRequest' | 'LogoutRequest' | 'LogoutResponse';
 
-export interface InboundMessage {
-  binding: Binding;
-  /** Query (redirect) or form body (POST). */
-  params: Record<string, unknown>;
-  /** The raw query string as received: Redirect signatures cover it byte for byte (saml-bindings §3.4.4.1). */
-  rawQuery: string;
-}
+export type InboundMessage =
+  /** The form body. */
+  | { binding: 'post'; params: Record<string, unknown> }
+  /** The query read once (binding.codec.ts): `params` and the signed octets come from the same pairs. */
+  | { binding: 'redirect'; params: Record<string, unknown>; query: RedirectQuery };
 
 export interface ReadMessage {
   sp: SamlSpDocument;
@@ -40,15 +41,6 @@ export interface ReadMessage {
 const PARAM: Record<MessageKind, 'SAMLRequest' | 'SAMLResponse'> = {
   AuthnRequest: 'SAMLRequest', LogoutRequest: 'SAMLRequest', LogoutResponse: 'SAMLResponse',
 };
-
-/** The signed octets of a Redirect message: SAMLRequest|SAMLResponse, RelayState, SigAlg, in that order, as sent. */
-function octetString(rawQuery: string, param: string): string {
-  const raw = new Map(rawQuery.split('&').map((pair) => {
-    const at = pair.indexOf('=');
-    return at === -1 ? [pair, ''] : [pair.slice(0, at), pair.slice(at + 1)];
-  }));
-  return [param, 'RelayState', 'SigAlg'].filter((key) => raw.has(key)).map((key) => `${key}=${raw.get(key)}`).join('&');
-}
 
 export function createMessageReader(deps: { sps: SpRegistry; credentials: IdpCredentials; audit: Audit }) {
   const refuse = (reason: string, fields: Record<string, unknown> = {}, cause?: unknown): never => {
@@ -78,7 +70,7 @@ export function createMessageReader(deps: { sps: SpRegistry; credentials: IdpCre
    * A Redirect-binding AuthnRequest (the SSO hot path) without samlify: the schema validation samlify would run, then
    * the detached signature, checked here against the SP's keys parsed once (redirect-signature.ts).
    */
-  async function verifyRedirectHere(message: InboundMessage, xml: string, sp: SamlSpDocument): Promise<void> {
+  async function verifyRedirectHere(message: InboundMessage & { binding: 'redirect' }, xml: string, sp: SamlSpDocument): Promise<void> {
     try {
       await validateSamlProtocol(xml);
     } catch (error) {
@@ -87,13 +79,29 @@ export function createMessageReader(deps: { sps: SpRegistry; credentials: IdpCre
     const { SigAlg: sigAlg, Signature: signature } = message.params;
     if (signature === undefined) return;
     const valid = typeof sigAlg === 'string' && typeof signature === 'string'
-      && verifyRedirectSignature(deps.sps.signingKeys(sp), octetString(message.rawQuery, 'SAMLRequest'), sigAlg, signature);
+      && verifyRedirectSignature(deps.sps.signingKeys(sp), message.query.octetString('SAMLRequest'), sigAlg, signature);
     if (!valid) refuse('bad_signature', { kind: 'AuthnRequest', sp: sp._id });
+  }
+
+  /**
+   * The signature of a message samlify stopped reading before its signature check: a LogoutResponse whose Status is
+   * not Success (samlify checks the Status first). Same keys, same octets as samlify would use; the POST shape
+   * (one signature, a child of the root, over the root) was required before.
+   */
+  function verifiesUnread(message: InboundMessage, xml: string, sp: SamlSpDocument, param: 'SAMLRequest' | 'SAMLResponse'): boolean {
+    if (message.binding === 'post') return verifyEnvelopedSignature(xml, deps.sps.entity(sp));
+    const { SigAlg: sigAlg, Signature: signature } = message.params;
+    if (typeof sigAlg !== 'string' || typeof signature !== 'string') return false;
+    const octets = message.query.octetString(param);
+    return verifiesHere(sigAlg)
+      ? verifyRedirectSignature(deps.sps.signingKeys(sp), octets, sigAlg, signature)
+      : verifyDetachedSignature(deps.sps.entity(sp), octets, sigAlg, signature);
   }
 
   return async function read(kind: MessageKind, message: InboundMessage): Promise<ReadMessage> {
     const param = PARAM[kind];
     const encoded = message.params[param];
+    if (message.binding === 'redirect' && message.query.refusal) refuse(message.query.refusal.reason, { kind }, message.query.refusal);
     if (typeof encoded !== 'string' || !encoded) return refuse('missing_message', { kind });
     const relayState = typeof message.params.RelayState === 'string' ? message.params.RelayState : undefined;
     if (relayState && relayState.length > 1024) refuse('relay_state_too_long', { kind });
@@ -102,7 +110,7 @@ export function createMessageReader(deps: { sps: SpRegistry; credentials: IdpCre
       xml = decodeMessage(encoded, message.binding);
       refuseDoctype(xml);
     } catch (error) {
-      refuse(xml ? 'doctype' : 'undecodable', { kind, binding: message.binding }, error);
+      refuse(error instanceof BindingRefused ? error.reason : xml ? 'doctype' : 'undecodable', { kind, binding: message.binding }, error);
     }
     const { issuer, authn } = issuerOf(kind, xml);
     const sp = issuer ? await deps.sps.find(issuer) : undefined;
@@ -123,7 +131,7 @@ export function createMessageReader(deps: { sps: SpRegistry; credentials: IdpCre
       return { sp, xml, extract: {}, authn, relayState, signed };
     }
     const http: InboundHttp = message.binding === 'redirect'
-      ? { query: message.params, octetString: octetString(message.rawQuery, param) }
+      ? { query: message.params, octetString: message.query.octetString(param) }
       : { body: message.params };
     const idp = await deps.credentials.entity(signed);
     const spEntity = deps.sps.entity(sp);
@@ -132,8 +140,9 @@ export function createMessageReader(deps: { sps: SpRegistry; credentials: IdpCre
       const parsed = await parse(idp, spEntity, message.binding, http);
       return { sp, xml, extract: parsed.extract, ...(authn ? { authn } : {}), relayState, signed };
     } catch (error) {
-      // A failed logout only marks the chain partial (it cannot end anything), so it is read without verification.
+      // A failed logout only marks the chain partial, but it advances the chain: its signature is verified all the same.
       if (kind === 'LogoutResponse' && String((error as Error)?.message ?? error).includes('ERR_FAILED_STATUS')) {
+        if (!verifiesUnread(message, xml, sp, param)) return refuse('bad_signature', { kind, sp: sp._id, status: 'failed' });
         const fields = extract(xml, [{ key: 'response', localPath: ['LogoutResponse'], attributes: ['ID', 'InResponseTo', 'Destination'] }]);
         return { sp, xml, extract: fields, relayState, signed, failedStatus: true };
       }

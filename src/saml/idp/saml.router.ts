@@ -3,6 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { AppError } from '../../http/app-error.ts';
 import type { Pages } from '../../http/pages.ts';
 import type { InboundMessage } from './authn-request.reader.ts';
+import { readRedirectQuery } from './binding.codec.ts';
 import type { IdpCredentials } from './idp-credentials.ts';
 import { buildIdpMetadata } from './metadata.builder.ts';
 import type { PostForm, ResponseService } from './response.service.ts';
@@ -28,10 +29,14 @@ export interface SamlRouterDeps {
   sessionExists(uid: string): Promise<boolean>;
 }
 
+/**
+ * The message as received. On HTTP-Redirect the raw query (ctx.querystring, not koa's decoded ctx.query) is read
+ * once: the parameters used and the octets whose signature is checked must be the same pairs (binding.codec.ts).
+ */
 export function inbound(ctx: Context): InboundMessage {
-  return ctx.method === 'POST'
-    ? { binding: 'post', params: (ctx.request.body ?? {}) as Record<string, unknown>, rawQuery: '' }
-    : { binding: 'redirect', params: ctx.query as Record<string, unknown>, rawQuery: ctx.querystring };
+  if (ctx.method === 'POST') return { binding: 'post', params: (ctx.request.body ?? {}) as Record<string, unknown> };
+  const query = readRedirectQuery(ctx.querystring);
+  return { binding: 'redirect', params: query.params, query };
 }
 
 /** The HTTP-POST binding (saml-bindings §3.5.4): a form the browser submits (script, or the button without it). */

@@ -1,4 +1,5 @@
 import { AppError } from '../../http/app-error.ts';
+import { decodePostMessage } from '../idp/binding.codec.ts';
 import { refuseDoctype, requireResponseShape, XmlRefused } from '../idp/xml-guard.ts';
 import { BEARER, STATUS } from '../idp/saml-constants.ts';
 import { decryptAssertion, extractDetails, localSp, parseLoginResponse, upstreamIdp, type UpstreamIdpSettings } from './saml-sp-lib.ts';
@@ -11,7 +12,6 @@ import type { ReplayCache } from './replay.cache.ts';
 // a small skew, and replay (each assertion ID accepted once). Any failure is an AppError `saml_sp.<reason>`.
 
 export const CLOCK_SKEW_SECONDS = 120;
-const MAX_RESPONSE_BYTES = 256 * 1024;
 
 export interface Expectation {
   connectorId: string;
@@ -46,8 +46,13 @@ function guardShape(xml: string, requireSignature: boolean): void {
 }
 
 function decode(samlResponse: string): string {
-  if (!samlResponse || samlResponse.length > MAX_RESPONSE_BYTES) throw refuse('invalid_response', 'missing or too large');
-  const xml = Buffer.from(samlResponse, 'base64').toString('utf8');
+  if (!samlResponse) throw refuse('invalid_response', 'missing');
+  let xml: string;
+  try {
+    xml = decodePostMessage(samlResponse); // the one bounded decoder of every binding (binding.codec.ts)
+  } catch (error) {
+    throw refuse('invalid_response', (error as Error).message);
+  }
   guardShape(xml, !ENCRYPTED.test(xml));
   return xml;
 }
