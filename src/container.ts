@@ -1,5 +1,7 @@
 import path from 'node:path';
 import type { Connection } from 'mongoose';
+import { createAccountClaim } from './accounts/account-claim.service.ts';
+import { createPasswordStamp } from './accounts/password-stamp.ts';
 import { createAccountRepository } from './accounts/account.repository.ts';
 import { createAccountService } from './accounts/account.service.ts';
 import { createPasswordHasher } from './accounts/password.hasher.ts';
@@ -91,12 +93,14 @@ export async function createContainer(config: Config, connection: Connection, mo
     mailer, limits, audit: mfa.audit,
     signOutEverywhere: (accountId) => revokeEverythingOf(db, accountId, caches),
   });
+  // An unverified account whose mailbox is then proven loses what was set up before the proof (linking step).
+  const claims = createAccountClaim({ models, signOutEverywhere: (accountId) => revokeEverythingOf(db, accountId, caches), audit });
 
   const federation = createFederation({
-    config, models, accounts: accountRepository, hasher, mailer, limits, audit, provider: currentProvider,
+    config, models, accounts: accountRepository, claims, hasher, mailer, limits, audit, provider: currentProvider,
   });
   const stages = createStageRegistry([
-    createLoginStage({ config, accounts, audit, pageExtensions: [federation.loginExtension] }),
+    createLoginStage({ config, accounts, passwordStamp: createPasswordStamp(accountRepository), audit, pageExtensions: [federation.loginExtension] }),
     createRegisterStage({
       accounts, pageExtensions: [federation.loginExtension],
       validateProfile: (input, keys) => profileCapability.schema.validate(input, keys, []),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ClaimResult } from '../accounts/account-claim.service.ts';
 import type { Account } from '../accounts/account.repository.ts';
 import type { PasswordHasher } from '../accounts/password.hasher.ts';
 import type { Config } from '../config/config.schema.ts';
@@ -19,6 +20,8 @@ import type { TransactionService } from './transaction.service.ts';
 // callback (federation.router.ts) the browser comes back to /federation/continue, where the linking decision is
 // made and, when needed, the person proves an existing account or confirms an email address.
 // amr (RFC 8176 §2) says how: 'fed' for the upstream, plus 'pwd' or 'otp' when an account was proven to link.
+// An account whose own address was never verified is claimed when the mailbox is proven by code (linking.service.ts):
+// the person is shown what was removed before the sign-in finishes.
 
 export interface FederatedStageDeps {
   config: Config;
@@ -82,6 +85,8 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
       passwordAction: `${base(stage)}/password`, codeAction: `${base(stage)}/code`,
       // One address, several accounts: the mailbox proves them all, so only a password tells which one.
       offerCode: candidates.length === 1, several: candidates.length > 1,
+      // The upstream verified this address, so saying that the account's own address is unverified tells its owner only.
+      unverified: candidates.length === 1 && !candidates[0]!.emailVerified,
     }, status);
   }
 
@@ -96,6 +101,11 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
   const showCode = (stage: StageContext, error?: string, status = 200) => stage.render('federation-code', {
     title: 'federation.code_title', error, verifyAction: `${base(stage)}/verify`,
   }, status);
+
+  const showClaimed = (stage: StageContext, tx: TransactionDocument) => stage.render('federation-claimed', {
+    title: 'federation.claimed_title', email: tx.email, continueAction: `${base(stage)}/claimed`,
+    removed: claimedParts(tx.claimed),
+  });
 
   async function candidatesOf(tx: TransactionDocument): Promise<Account[]> {
     return deps.linking.accountsByIds(tx.candidateIds ?? []);
@@ -137,6 +147,7 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
     if (tx.status === 'awaiting_proof') return showProof(stage, tx, await candidatesOf(tx));
     if (tx.status === 'awaiting_signup') return showSignup(stage, tx.profile as UpstreamProfile);
     if (tx.status === 'awaiting_email') return tx.codeDigest ? showCode(stage) : showEmail(stage, tx.profile?.email ?? '');
+    if (tx.status === 'claimed') return showClaimed(stage, tx);
     if (tx.status !== 'authenticated') return showFailure(stage, tx, 'federation.no_transaction');
     try {
       await decide(stage, tx);
@@ -172,6 +183,7 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
       { method: 'POST', path: '/federation/code', handle: (stage) => sendCode(stage) },
       { method: 'POST', path: '/federation/verify', handle: (stage) => verifyCode(stage) },
       { method: 'POST', path: '/federation/signup', handle: (stage) => confirmSignup(stage) },
+      { method: 'POST', path: '/federation/claimed', handle: (stage) => continueClaimed(stage) },
     ],
   };
 
@@ -279,8 +291,32 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
       await deps.transactions.set(tx._id, 'awaiting_proof', { candidateIds: allowed.map((a) => a._id) });
       return showProof(stage, { ...tx, candidateIds: allowed.map((a) => a._id) }, allowed);
     }
-    await deps.linking.link(allowed[0]!._id, tx.connectorId, profile, 'email_code');
-    await deps.linking.markEmailVerified(allowed[0]!._id);
-    await signIn(stage, tx, allowed[0]!, ['fed', 'otp']);
+    const account = allowed[0]!;
+    if (account.status !== 'active') return signIn(stage, tx, account, ['fed', 'otp']); // refused, nothing claimed
+    // Claimed before linking: the identities linked before the proof go, the one just proven stays.
+    const claimed = account.emailVerified ? undefined : await deps.linking.claimByMailbox(account._id, tx.connectorId);
+    await deps.linking.link(account._id, tx.connectorId, profile, claimed ? 'email_code_claim' : 'email_code');
+    if (!claimed) return signIn(stage, tx, account, ['fed', 'otp']);
+    await deps.transactions.set(tx._id, 'claimed', { accountId: account._id, claimed });
+    showClaimed(stage, { ...tx, accountId: account._id, claimed });
   }
+
+  /** "Continue" on the page that told the person what the claim removed. */
+  async function continueClaimed(stage: StageContext) {
+    const tx = await current(stage);
+    if (tx.status !== 'claimed' || !tx.accountId) return continueFlow(stage);
+    const account = (await deps.linking.accountsByIds([tx.accountId]))[0];
+    if (!account) throw new AppError('federation.try_again', 409);
+    await signIn(stage, tx, account, ['fed', 'otp']);
+  }
+}
+
+/** The parts a claim removed, as i18n keys of the page's list (only those there were). */
+function claimedParts(claimed: ClaimResult | undefined): string[] {
+  if (!claimed) return [];
+  const parts: Array<[boolean, string]> = [
+    [claimed.password, 'password'], [claimed.sessions + claimed.grants > 0, 'sessions'], [claimed.factors > 0, 'factors'],
+    [claimed.devices > 0, 'devices'], [claimed.identities > 0, 'identities'],
+  ];
+  return parts.filter(([present]) => present).map(([, key]) => `federation.claimed.${key}`);
 }

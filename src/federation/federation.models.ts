@@ -66,7 +66,8 @@ export const identitySchema = new Schema<IdentityDocument>({
 identitySchema.index({ connectorId: 1, subject: 1 }, { unique: true, name: 'connector_subject_unique' });
 identitySchema.index({ accountId: 1 }, { name: 'account' });
 
-export type TransactionStatus = 'started' | 'authenticated' | 'failed' | 'awaiting_proof' | 'awaiting_email' | 'awaiting_signup' | 'done';
+export type TransactionStatus =
+  | 'started' | 'authenticated' | 'failed' | 'awaiting_proof' | 'awaiting_email' | 'awaiting_signup' | 'claimed' | 'done';
 
 export interface TransactionDocument {
   /** SHA-256 of the `state` sent upstream: a database read never reveals a usable state. */
@@ -87,6 +88,8 @@ export interface TransactionDocument {
   codeDigest?: string;
   codeAttempts?: number;
   accountId?: string;
+  /** What claiming an unverified account removed (status `claimed`), for the page that tells the person. */
+  claimed?: { password: boolean; sessions: number; grants: number; factors: number; devices: number; identities: number };
   expiresAt: Date;
 }
 
@@ -105,6 +108,7 @@ export const transactionSchema = new Schema<TransactionDocument>({
   codeDigest: String,
   codeAttempts: Number,
   accountId: String,
+  claimed: { type: Schema.Types.Mixed, default: undefined },
   expiresAt: { type: Date, required: true },
 }, { versionKey: false, collection: 'federation_transactions' });
 

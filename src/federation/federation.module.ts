@@ -1,4 +1,5 @@
 import type { Middleware } from 'koa';
+import type { AccountClaim } from '../accounts/account-claim.service.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { PasswordHasher } from '../accounts/password.hasher.ts';
 import type { AccountSection } from '../account/account.router.ts';
@@ -26,6 +27,8 @@ export interface FederationDeps {
   config: Config;
   models: Models;
   accounts: AccountRepository;
+  /** Claiming an unverified account when its mailbox is proven (see linking.service.ts). */
+  claims: AccountClaim;
   hasher: PasswordHasher;
   mailer: Mailer;
   limits: RateLimits;
@@ -42,7 +45,7 @@ export function createFederation(deps: FederationDeps) {
   const transactions = createTransactionService({
     models, box: createSecretBox(config.secrets.keyEncryptionKey, 'federation-transactions'), ttlSeconds: config.ttl.interaction,
   });
-  const linking = createLinkingService({ models, accounts: deps.accounts, audit: deps.audit });
+  const linking = createLinkingService({ models, accounts: deps.accounts, claims: deps.claims, audit: deps.audit });
   const binding = bindingCookie(config.cookies.prefix);
   const stage = createFederatedStage({ ...deps, connectors, transactions, linking, binding });
   const accountSection: AccountSection = { href: '/account/identities', label: 'federation.account.section' };

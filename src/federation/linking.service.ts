@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { AccountClaim } from '../accounts/account-claim.service.ts';
 import type { AccountModel, Profile } from '../accounts/account.model.ts';
 import { isDuplicateKey, normalizeEmail, type Account, type AccountRepository } from '../accounts/account.repository.ts';
 import { AppError } from '../http/app-error.ts';
@@ -10,6 +11,9 @@ import type { FederationModels, IdentityDocument } from './federation.models.ts'
 // - an email the upstream *verified* that matches accounts is never linked silently: the person proves one of them
 //   (password, or a code mailed to the address) first; several matches are never linked by guess;
 // - an unverified or missing email is never used to link: the person confirms an address with a mailed code;
+// - an account whose own address was never verified is claimed, not just linked, when the mailbox is proven: whoever
+//   registered it may not own the address, so its password and everything else set up before the proof go
+//   (accounts/account-claim.service.ts), and the person is told;
 // - otherwise a new account is created just in time from the mapped claims.
 // Every link, unlink and refusal is an audit event.
 
@@ -29,6 +33,7 @@ export type Resolution =
 export interface LinkingDeps {
   models: FederationModels & { Account: AccountModel };
   accounts: AccountRepository;
+  claims: AccountClaim;
   audit: Audit;
 }
 
@@ -46,8 +51,11 @@ export function createLinkingService(deps: LinkingDeps) {
       return Account.find({ _id: { $in: ids }, status: 'active' }).sort({ createdAt: 1 }).lean<Account[]>().exec();
     },
 
-    /** The person proved the mailbox with a code: the account's address is verified as well. */
-    markEmailVerified: (accountId: string) => deps.accounts.markEmailVerified(accountId),
+    /**
+     * The person proved the mailbox with a code: an unverified account becomes theirs, without what was set up before
+     * the proof (the removed parts are returned; undefined when the address was verified already).
+     */
+    claimByMailbox: (accountId: string, connectorId: string) => deps.claims.claimByMailbox(accountId, { method: 'federation_email_code', connectorId }),
 
     async resolve(connectorId: string, profile: UpstreamProfile): Promise<Resolution> {
       const identity = await Identity.findOne({ connectorId, subject: profile.subject }).lean<IdentityDocument>().exec();

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import type { AccountService } from '../../../accounts/account.service.ts';
 import type { Account } from '../../../accounts/account.repository.ts';
+import { waitingSignIn, type PasswordStamp } from '../../../accounts/password-stamp.ts';
 import type { Config } from '../../../config/config.schema.ts';
 import { AppError } from '../../../http/app-error.ts';
 import type { Audit } from '../../../ops/audit.ts';
@@ -10,6 +11,9 @@ import type { Stage, StageContext } from '../../stage.ts';
 
 // The `login` prompt: email + password, then (when the address is not yet verified) the mailed code.
 // Field errors show the same form again with a 400; unknown email and wrong password look the same.
+// The sign-in waiting for its code holds the account and a stamp of the password it proved: if the address is proven
+// meanwhile by someone else (the mailbox owner claiming an account they never opened, or a password reset), that
+// password is gone, and the waiting sign-in must not be finished by the verification that came from elsewhere.
 
 const loginForm = z.object({ email, password });
 const codeForm = z.object({ code });
@@ -17,6 +21,8 @@ const codeForm = z.object({ code });
 export interface LoginStageDeps {
   config: Config;
   accounts: AccountService;
+  /** The current password's stamp, to tell whether a sign-in waiting for its code still holds a valid password. */
+  passwordStamp: PasswordStamp;
   audit: Audit;
   /** Capabilities that add to the sign-in and sign-up pages (upstream sign-in buttons ...). */
   pageExtensions?: LoginPageExtension[];
@@ -47,7 +53,8 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
   async function signedIn(stage: StageContext, account: Account) {
     if (!account.emailVerified && deps.config.accounts.requireVerifiedEmail) {
       await deps.accounts.sendVerification(account, { ip: stage.ctx.ip, locale: stage.locale });
-      stage.pending.set(account._id);
+      // The stamp is read after authenticate(), which may just have rehashed the password.
+      stage.pending.set(waitingSignIn.value(account._id, await deps.passwordStamp(account._id)));
       showVerify(stage, account.email);
       return;
     }
@@ -85,7 +92,13 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
         method: 'POST',
         path: '/verify',
         async handle(stage) {
-          const accountId = stage.pending.get();
+          const { accountId, stamp } = waitingSignIn.read(stage.pending.get());
+          if (accountId && (!stamp || stamp !== (await deps.passwordStamp(accountId)))) {
+            stage.pending.clear();
+            deps.audit('login.refused', { accountId, reason: 'password_changed_while_verifying', ip: stage.ctx.ip });
+            await showLogin(stage, { error: 'login.sign_in_again' }, 400);
+            return;
+          }
           try {
             // The pending account (password proven in this browser) may have been verified meanwhile through the
             // mailed link, in another browser: its code is then consumed, and the person continues without it.

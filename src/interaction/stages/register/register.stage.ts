@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { AccountService } from '../../../accounts/account.service.ts';
+import { stampOf, waitingSignIn } from '../../../accounts/password-stamp.ts';
 import { AppError } from '../../../http/app-error.ts';
 import { email, formError, parseForm } from '../../forms.ts';
 import type { Stage } from '../../stage.ts';
@@ -46,7 +47,8 @@ export function createRegisterStage(deps: { accounts: AccountService; pageExtens
               { email: input.email, password: input.password, profile: name ? { name } : undefined },
               { ip: stage.ctx.ip, locale: stage.locale },
             );
-            if (account) stage.pending.set(account._id);
+            // Waiting for the code with the password just chosen (see login.stage.ts).
+            if (account) stage.pending.set(waitingSignIn.value(account._id, stampOf(account.passwordHash)));
             else stage.pending.clear();
             showVerify(stage, input.email);
           } catch (error) {
