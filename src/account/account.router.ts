@@ -28,7 +28,8 @@ export interface AccountPagesDeps {
 }
 
 const STATE_COOKIE = 'account_state';
-const isAccountPath = (path: unknown): path is string => typeof path === 'string' && /^\/account(\/[\w/-]*)?$/.test(path);
+// Named segments only: no empty ("//"), dot or backslash segment a browser or proxy could resolve elsewhere.
+const isAccountPath = (path: unknown): path is string => typeof path === 'string' && /^\/account(?:\/[\w-]+)*$/.test(path);
 
 /** The signed-in account, or a redirect to sign in (again, when the last sign-in is older than maxAgeSeconds). */
 export async function requireSignedIn(ctx: Context, provider: Provider, options: { maxAgeSeconds?: number } = {}): Promise<SignIn | undefined> {

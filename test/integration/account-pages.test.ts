@@ -41,6 +41,19 @@ describe('account pages', () => {
     const page = await browser.submit(login, user);
     expect(page.url).toBe(`${app.issuer}/account`);
   });
+
+  // Forms a browser resolves to another host, or that climb out of /account once the path is normalised.
+  test.each([
+    '//evil.invalid/x', '/\\evil.invalid/x', '\\\\evil.invalid', 'https:evil.invalid', '/%2F%2Fevil.invalid', '/account/%2F%2Fevil.invalid',
+    '/account//evil.invalid', '/account//evil', '/account/\\evil.invalid', '/account/../../evil', '/account/..%2F..%2Fevil', '/account/%2e%2e/evil',
+    '/account/./security', '/account\t/x', ' /account', '/account?x=//evil.invalid', '/account#//evil.invalid',
+  ])('the return path %j falls back to /account (no open redirect)', async (returnTo) => {
+    const browser = new Browser();
+    browser.stopAt = ['http://evil', 'https://evil', `${app.issuer}/evil`];
+    const login = await browser.get(`${app.issuer}/account/login?return=${encodeURIComponent(returnTo)}`);
+    const page = await browser.submit(login, user);
+    expect(page.url).toBe(`${app.issuer}/account`);
+  });
 });
 
 describe('language-tagged client names (RFC 7591 §2.2)', () => {
