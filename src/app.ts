@@ -11,6 +11,7 @@ import { AppError } from './http/app-error.ts';
 import { pinHostToIssuer } from './http/host-check.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';
+import { createProxyTrust, forwardedFrom } from './http/trusted-proxies.ts';
 import { createInteractionRouter } from './interaction/interaction.router.ts';
 import { createMailLinksRouter } from './interaction/mail-links.router.ts';
 import { DB_UNAVAILABLE } from './oidc/engine-events.ts';
@@ -24,7 +25,9 @@ import { createSecurityRouter } from './mfa/account/security.router.ts';
 // No listen() here: see server.ts.
 export function createApp(container: Container): Koa {
   const { config, logger, pages, audit } = container;
-  const app = new Koa({ proxy: config.proxy, keys: [...config.secrets.cookieKeys] });
+  const trust = createProxyTrust(config.http.trustedProxies);
+  // koa reads X-Forwarded-Proto/Host only with `proxy`; forwardedFrom() leaves them only on requests from a trusted proxy.
+  const app = new Koa({ proxy: trust.any, keys: [...config.secrets.cookieKeys] });
 
   const formMiddleware = [
     bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' }),
@@ -46,6 +49,8 @@ export function createApp(container: Container): Koa {
     config, db: container.connection.db!, provider: container.provider, mfa: container.mfa, pages, formMiddleware,
   });
 
+  const { geoHeader, geoCoordinatesHeader } = config.mfa.risk;
+  app.use(forwardedFrom(trust, [geoHeader, geoCoordinatesHeader].filter((name): name is string => Boolean(name))));
   app.use(requestLog(logger));
   // Audit events read the request's IP, user agent and id from here (src/audit/request-context.ts).
   app.use(container.auditTrail.requestContext.middleware);

@@ -73,7 +73,8 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (!parsed.success) {
     for (const issue of parsed.error.issues) {
       const key = issue.path.join('.');
-      const from = sources.get(key);
+      // An array element (http.trustedProxies.1) came from the variable that set the array.
+      const from = sources.get(key) ?? sources.get(issue.path.slice(0, -1).join('.'));
       problems.push(`${key || '(root)'}: ${issue.message}${from ? ` (from ${from})` : ''}`);
     }
   }
@@ -84,6 +85,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const secrets = resolveSecrets(config, problems);
   if (config.nodeEnv === 'production') {
     if (new URL(issuer).protocol !== 'https:') problems.push('issuer: must be https in production');
+  }
+  // `proxy` used to trust X-Forwarded-* from any peer; now the proxy must be named, or nothing forwarded is believed.
+  if (config.proxy && config.http.trustedProxies.length === 0) {
+    problems.push('http.trustedProxies: required when proxy is true: the addresses or CIDR ranges of the proxies in front '
+      + '(IDP_HTTP_TRUSTED_PROXIES, e.g. \'["10.0.0.0/8"]\'); X-Forwarded-* from any other peer is ignored');
   }
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze({ ...config, issuer: issuer.replace(/\/$/, ''), secrets }) as Config;

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { consentsConfigSchema } from '../consents/consents-config.schema.ts';
 import { profileConfigSchema } from '../profile/profile-config.schema.ts';
+import { isIpOrCidr } from '../http/trusted-proxies.ts';
 
 // Every setting of the IdP, with its default and meaning. The loader (config.loader.ts) fills it from
 // config/default.json, config/<NODE_ENV>.json, the file named by IDP_CONFIG, then the environment:
@@ -71,7 +72,15 @@ export const configSchema = z.object({
   host: z.string().default('0.0.0.0').describe('address to bind'),
   issuer: z.url().optional().describe('ISSUER: the OpenID Provider identifier; default http://localhost:$PORT'),
   proxy: z.boolean().default(false)
-    .describe('trust X-Forwarded-* from a TLS-offloading proxy in front of the IdP'),
+    .describe('a TLS-offloading proxy is in front of the IdP; which one must be said with http.trustedProxies'),
+  http: z.object({
+    // A single entry given by environment arrives as a plain string (see parseEnvValue in config.loader.ts).
+    trustedProxies: z.preprocess((v) => (typeof v === 'string' ? [v] : v), z.array(z.string().trim()
+      .refine(isIpOrCidr, 'not an IP address or CIDR range (e.g. 10.0.0.1, 10.0.0.0/8, 2001:db8::/32)')))
+      .default([])
+      .describe('IP addresses or CIDR ranges (IPv4, IPv6) of the proxies whose X-Forwarded-For/Proto/Host are believed; '
+        + 'from any other peer those headers are ignored and the socket address is the client (default: none)'),
+  }).prefault({}),
   dataDir: z.string().default('./data').describe('where the embedded MongoDB and generated development secrets live'),
 
   mongodb: z.object({

@@ -29,6 +29,8 @@ describe('email codes and risk-based MFA', () => {
       label: 'mfarisk', logLevel: 'info', logStream,
       overrides: {
         mail: { smtpUrl: mailbox.url },
+        // The geo headers are believed only from a trusted proxy; the tests play that proxy on 127.0.0.1.
+        http: { trustedProxies: ['127.0.0.1'] },
         mfa: { risk: { weights: { newDevice: 60 }, geoHeader: 'x-geo-country', geoCoordinatesHeader: 'x-geo-latlon' } },
       },
     });
