@@ -23,6 +23,7 @@ import { createMfaModule } from './mfa/mfa.module.ts';
 import { createKeyStore } from './keys/key-store.service.ts';
 import { createSecretBox } from './keys/secret-box.ts';
 import { createMailer } from './mail/mailer.ts';
+import { createMailQueue } from './mail/mail-queue.ts';
 import { CACHED_MODELS, createMongoAdapterClass, engineCollectionName } from './oidc/adapter/mongo.adapter.ts';
 import { createChangeCaches } from './db/change-cache.ts';
 import { revokeEverythingOf } from './oidc/adapter/account-revocation.ts';
@@ -52,6 +53,8 @@ export async function createContainer(config: Config, connection: Connection, mo
   const i18n = createI18n(VIEWS_DIR);
   const pages = createPages(views, i18n, config);
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, views, i18n, logger });
+  // Mails whose sending would otherwise tell, by response time, whether an address has an account.
+  const mailQueue = createMailQueue({ mailer, logger });
   const limits = createRateLimits(config, audit);
 
   const keyStore = createKeyStore(models.SigningKey, createSecretBox(config.secrets.keyEncryptionKey, 'signing-keys'), {
@@ -90,7 +93,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const accounts = createAccountService({
     config, accounts: accountRepository, hasher,
     tokens: createActionTokenService(models.ActionToken),
-    mailer, limits, audit: mfa.audit,
+    mailQueue, limits, audit: mfa.audit,
     signOutEverywhere: (accountId) => revokeEverythingOf(db, accountId, caches),
   });
   // An unverified account whose mailbox is then proven loses what was set up before the proof (linking step).
@@ -129,7 +132,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   ];
 
   return {
-    config, connection, logger, models, audit, auditTrail, views, i18n, pages, mailer, limits, keyStore,
+    config, connection, logger, models, audit, auditTrail, views, i18n, pages, mailer, mailQueue, limits, keyStore,
     accountRepository, accounts, stages, mfa,
     provider: currentProvider,
     reloadKeysIfRotated,

@@ -55,6 +55,7 @@ export async function startServer(
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await container.mailQueue.stop();
       container.mailer.close();
       await container.auditTrail.stop();
       await container.caches.close();

@@ -2,7 +2,7 @@ import type { Config } from '../config/config.schema.ts';
 import { AppError } from '../http/app-error.ts';
 import type { RateLimits } from '../http/rate-limits.ts';
 import type { Locale } from '../i18n/i18n.ts';
-import type { Mailer } from '../mail/mailer.ts';
+import type { MailQueue } from '../mail/mail-queue.ts';
 import type { Audit } from '../ops/audit.ts';
 import type { ActionTokenService } from '../tokens/action-token.service.ts';
 import type { Profile } from './account.model.ts';
@@ -14,7 +14,8 @@ export interface AccountServiceDeps {
   accounts: AccountRepository;
   hasher: PasswordHasher;
   tokens: ActionTokenService;
-  mailer: Mailer;
+  /** Every mail of this service goes out in the background, so no answer waits on one (no timing enumeration). */
+  mailQueue: MailQueue;
   limits: RateLimits;
   audit: Audit;
   /** Ends every sign-in session of an account and revokes its grants and tokens (after a password reset). */
@@ -27,7 +28,7 @@ export interface RequestMeta {
 }
 
 export function createAccountService(deps: AccountServiceDeps) {
-  const { config, accounts, hasher, tokens, mailer, limits, audit } = deps;
+  const { config, accounts, hasher, tokens, mailQueue, limits, audit } = deps;
   const link = (pathname: string, token: string) => `${config.issuer}${pathname}?token=${encodeURIComponent(token)}`;
 
   function checkPassword(password: string, field = 'password') {
@@ -35,10 +36,14 @@ export function createAccountService(deps: AccountServiceDeps) {
     if (password.length > config.passwords.maxLength) throw new AppError('password.too_long', 400, { field });
   }
 
-  async function sendVerification(account: Account, locale: Locale) {
-    const issued = await tokens.issue('email_verification', account._id, config.ttl.emailVerification, true);
-    await mailer.send('verify-email', account.email, locale, {
-      link: link('/verify-email', issued.token), code: issued.code, minutes: Math.round(config.ttl.emailVerification / 60),
+  /** The token is issued in the background with the mail: a known address costs the answer no extra time. */
+  function sendVerification(account: Account, locale: Locale) {
+    mailQueue.enqueue({
+      name: 'verify-email', to: account.email, locale,
+      model: async () => {
+        const issued = await tokens.issue('email_verification', account._id, config.ttl.emailVerification, true);
+        return { link: link('/verify-email', issued.token), code: issued.code, minutes: Math.round(config.ttl.emailVerification / 60) };
+      },
     });
     audit('email_verification.sent', { accountId: account._id });
   }
@@ -55,12 +60,12 @@ export function createAccountService(deps: AccountServiceDeps) {
       try {
         const account = await accounts.create({ email: input.email, passwordHash, profile: { ...input.profile, locale: meta.locale } });
         audit('account.created', { accountId: account._id, method: 'signup' });
-        await sendVerification(account, meta.locale);
+        sendVerification(account, meta.locale);
         return account;
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
         const existing = await accounts.findByEmail(input.email);
-        if (existing) await mailer.send('account-exists', existing.email, meta.locale, { link: config.issuer });
+        if (existing) mailQueue.enqueue({ name: 'account-exists', to: existing.email, locale: meta.locale, model: () => ({ link: config.issuer }) });
         audit('account.signup_for_existing_email', { accountId: existing?._id });
         return undefined;
       }
@@ -95,7 +100,7 @@ export function createAccountService(deps: AccountServiceDeps) {
 
     sendVerification: async (account: Account, meta: RequestMeta) => {
       await limits.consume('mailPerIp', meta.ip);
-      await sendVerification(account, meta.locale);
+      sendVerification(account, meta.locale);
     },
 
     /** The code typed on the verification page. Wrong codes are counted per account. */
@@ -131,9 +136,13 @@ export function createAccountService(deps: AccountServiceDeps) {
         audit('password_reset.requested', { reason: 'unknown_email', ip: meta.ip });
         return;
       }
-      const issued = await tokens.issue('password_reset', account._id, config.ttl.passwordReset);
-      await mailer.send('password-reset', account.email, meta.locale, {
-        link: link('/password/reset', issued.token), minutes: Math.round(config.ttl.passwordReset / 60),
+      // Token and mail in the background: the answer for a known address takes no longer than for an unknown one.
+      mailQueue.enqueue({
+        name: 'password-reset', to: account.email, locale: meta.locale,
+        model: async () => {
+          const issued = await tokens.issue('password_reset', account._id, config.ttl.passwordReset);
+          return { link: link('/password/reset', issued.token), minutes: Math.round(config.ttl.passwordReset / 60) };
+        },
       });
       audit('password_reset.requested', { accountId: account._id, ip: meta.ip });
     },
@@ -150,7 +159,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       const revoked = await deps.signOutEverywhere(accountId);
       audit('password.reset', { accountId, sessionsEnded: revoked.sessions, grantsRevoked: revoked.grants, ip: meta.ip });
       const account = await accounts.findById(accountId);
-      if (account) await mailer.send('password-changed', account.email, meta.locale, {});
+      if (account) mailQueue.enqueue({ name: 'password-changed', to: account.email, locale: meta.locale, model: () => ({}) });
     },
 
     /** Administrative creation (CLI): the email must be new. */

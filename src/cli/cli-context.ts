@@ -80,6 +80,7 @@ export async function withContainer<T>(store: Store, fn: (container: Container) 
     auditCommand(container, store.command, error);
     throw error;
   } finally {
+    await container.mailQueue.stop();
     container.mailer.close();
     await container.auditTrail.stop();
     await container.caches.close();

@@ -18,7 +18,8 @@ export interface Mailbox {
   close(): Promise<void>;
 }
 
-export async function startMailbox(): Promise<Mailbox> {
+/** `delayMs`: how long the server takes to accept each mail (a slow SMTP relay, for timing tests). */
+export async function startMailbox(options: { delayMs?: number } = {}): Promise<Mailbox> {
   const mails: ReceivedMail[] = [];
   const taken = new Set<ReceivedMail>();
   const server = new SMTPServer({
@@ -32,6 +33,7 @@ export async function startMailbox(): Promise<Mailbox> {
           to: session.envelope.rcptTo.map((r) => r.address.toLowerCase()),
           subject: parsed.subject ?? '', text: parsed.text ?? '', html: parsed.html ?? '',
         });
+        if (options.delayMs) await new Promise((resolve) => setTimeout(resolve, options.delayMs));
         callback();
       });
     },

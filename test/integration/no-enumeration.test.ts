@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { errorText } from '../helpers/account-flows.ts';
+import { errorText, heading, linkTo, pageShape } from '../helpers/account-flows.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { authorizationRequest, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
+import { startMailbox, type Mailbox } from '../helpers/smtp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
 // The login page must not tell whether an email has an account: not by status, not by text, not by time.
@@ -95,5 +96,96 @@ describe('per-account lockout', () => {
     const bystander = new Browser();
     const ok = await bystander.submit(await loginPage(bystander, rp), { email: 'bystander@example.com', password: 'bystander passphrase' });
     expect(ok.url).toMatch(/^http:\/\/127\.0\.0\.1:9\/cb\?code=/);
+  });
+});
+
+// Pages that mail a known address and not an unknown one (or mail each a different message) must answer alike and
+// at once: a slow SMTP relay makes any wait for the mail show in the response time.
+describe('no user enumeration through mails (slow SMTP relay)', () => {
+  const SMTP_DELAY_MS = 400;
+  let app: TestApp;
+  let rp: Rp;
+  let mailbox: Mailbox;
+  const known = { email: 'mail.owner@example.com', password: 'the owner passphrase' };
+  const taken = { email: 'signup.owner@example.com', password: 'the owner passphrase' };
+
+  beforeAll(async () => {
+    mailbox = await startMailbox({ delayMs: SMTP_DELAY_MS });
+    app = await startTestApp({
+      label: 'enum_mail',
+      overrides: { mail: { smtpUrl: mailbox.url }, rateLimits: { mailPerIp: { points: 1000 } } },
+    });
+    await app.container.accounts.createByAdmin({ ...known, verified: true });
+    await app.container.accounts.createByAdmin({ ...taken, verified: true });
+    rp = await registerRp(app);
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await mailbox?.close();
+  });
+
+  /** Submits `form` for a known and for unknown addresses in turn; every answer timed. */
+  async function timeBoth(knownEmail: string, submit: (email: string) => Promise<Page>, unknownEmail: (i: number) => string) {
+    const timed = async (email: string) => {
+      const started = performance.now();
+      const page = await submit(email);
+      return { ms: performance.now() - started, page, email };
+    };
+    await timed(unknownEmail(100)); // warm-up (templates, indexes, the first hash)
+    await timed(knownEmail);
+    const unknown: Array<Awaited<ReturnType<typeof timed>>> = [];
+    const knownTries: Array<Awaited<ReturnType<typeof timed>>> = [];
+    for (let i = 0; i < 6; i += 1) {
+      unknown.push(await timed(unknownEmail(i)));
+      knownTries.push(await timed(knownEmail));
+    }
+    return { unknown, known: knownTries };
+  }
+
+  test('forgotten password: same status, same page, similar time, and the answer does not wait for the mail', async () => {
+    const browser = new Browser();
+    const login = await loginPage(browser, rp);
+    const forgot = await browser.get(linkTo(login, '/forgot'));
+    expect(forgot.html.querySelector('input[name=email]')).not.toBeNull();
+    const { unknown, known: knownTries } = await timeBoth(known.email, (email) => browser.submit(forgot, { email }), (i) => `nobody.reset.${i}@example.com`);
+
+    const shape = pageShape(knownTries[0]!.page, known.email);
+    for (const { page, email } of [...unknown, ...knownTries]) {
+      expect(page.status).toBe(200);
+      expect(pageShape(page, email)).toBe(shape);
+    }
+    const knownMs = median(knownTries.map((t) => t.ms));
+    const ratio = median(unknown.map((t) => t.ms)) / knownMs;
+    expect(knownMs).toBeLessThan(SMTP_DELAY_MS);
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
+    // The mails still go out, in the background, and only to the known address.
+    expect((await mailbox.next(known.email, 20_000)).subject).toBe('Reset your password');
+    expect(mailbox.mails.some((m) => m.to.some((to) => to.startsWith('nobody.reset.')))).toBe(false);
+  });
+
+  test('sign-up with a taken vs a new address: same status, same page, similar time, no wait for the mail', async () => {
+    const browser = new Browser();
+    const login = await loginPage(browser, rp);
+    const register = await browser.get(linkTo(login, '/register'));
+    expect(register.html.querySelector('input[name=email]')).not.toBeNull();
+    const submit = (email: string) => browser.submit(register, { email, password: 'a sign-up passphrase', name: '' });
+    const { unknown, known: knownTries } = await timeBoth(taken.email, submit, (i) => `new.signup.${i}@example.com`);
+
+    const shape = pageShape(knownTries[0]!.page, taken.email);
+    for (const { page, email } of [...unknown, ...knownTries]) {
+      expect(page.status).toBe(200);
+      expect(heading(page)).toBe('Check your email');
+      expect(pageShape(page, email)).toBe(shape);
+    }
+    const knownMs = median(knownTries.map((t) => t.ms));
+    const unknownMs = median(unknown.map((t) => t.ms));
+    expect(knownMs).toBeLessThan(SMTP_DELAY_MS);
+    expect(unknownMs).toBeLessThan(SMTP_DELAY_MS);
+    const ratio = unknownMs / knownMs;
+    expect(ratio).toBeGreaterThan(0.5);
+    expect(ratio).toBeLessThan(2);
+    expect((await mailbox.next(taken.email, 20_000)).subject).toBe('You already have an account');
+    expect((await mailbox.next('new.signup.0@example.com', 20_000)).subject).toMatch(/verif|confirm/i);
   });
 });
