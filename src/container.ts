@@ -52,7 +52,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const views = createViews(VIEWS_DIR);
   const i18n = createI18n(VIEWS_DIR);
   const pages = createPages(views, i18n, config);
-  const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, views, i18n, logger });
+  const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logBodies: config.mail.logBodies, views, i18n, logger });
   // Mails whose sending would otherwise tell, by response time, whether an address has an account.
   const mailQueue = createMailQueue({ mailer, logger });
   const limits = createRateLimits(config, audit);

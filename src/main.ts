@@ -26,7 +26,7 @@ async function main() {
     embedded = await startEmbeddedMongo(config.dataDir, config.mongodb.embeddedPort);
     mongoUri = embedded.uri;
   }
-  if (!config.mail.smtpUrl && config.nodeEnv === 'production') logger.warn('SMTP_URL is unset: mails are written to the log');
+  if (!config.mail.smtpUrl && config.nodeEnv === 'production') logger.warn('SMTP_URL is unset (mail.allowLogOnly): mails are logged by kind and recipient, never delivered');
 
   const running = await startServer(config, { mongoUri, logger });
   logger.info({ issuer: config.issuer, port: running.server.address() }, `identity provider ready at ${config.issuer}`);

@@ -85,6 +85,11 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const secrets = resolveSecrets(config, problems);
   if (config.nodeEnv === 'production') {
     if (new URL(issuer).protocol !== 'https:') problems.push('issuer: must be https in production');
+    if (!config.mail.smtpUrl && !config.mail.allowLogOnly) {
+      problems.push('mail.smtpUrl: SMTP_URL is required in production (mails would only be logged, never delivered); '
+        + 'set IDP_MAIL_ALLOW_LOG_ONLY=true to start anyway');
+    }
+    if (config.mail.logBodies) problems.push('mail.logBodies: not allowed in production (mail bodies hold sign-in links and codes)');
   }
   // `proxy` used to trust X-Forwarded-* from any peer; now the proxy must be named, or nothing forwarded is believed.
   if (config.proxy && config.http.trustedProxies.length === 0) {

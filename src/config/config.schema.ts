@@ -137,7 +137,11 @@ export const configSchema = z.object({
   }).prefault({}),
 
   mail: z.object({
-    smtpUrl: z.string().optional().describe('SMTP_URL: unset writes mails to the log'),
+    smtpUrl: z.string().optional().describe('SMTP_URL: unset writes mails to the log (kind and recipient only)'),
+    logBodies: z.boolean().default(false)
+      .describe('development only: with SMTP_URL unset, also log subject and text (links and codes) of every mail'),
+    allowLogOnly: z.boolean().default(false)
+      .describe('let NODE_ENV=production start without SMTP_URL (mails are then only logged, not delivered)'),
     from: z.string().default('"ID" <no-reply@localhost>').describe('From header of every mail'),
   }).prefault({}),
 

@@ -4,7 +4,8 @@ import type { Views } from '../http/views.ts';
 import type { Logger } from '../ops/logger.ts';
 
 // The only importer of nodemailer. Messages come from views/mails/<name>/{subject,html,text}.hbs in the
-// recipient's language. Without SMTP_URL, messages are written to the log (for development only).
+// recipient's language. Without SMTP_URL, messages are written to the log (for development only): their kind and
+// recipient, and subject and text only with mail.logBodies, since bodies hold reset links and sign-in codes.
 
 export type MailName = 'verify-email' | 'password-reset' | 'account-exists' | 'password-changed' | 'mfa-code' | 'federation-code';
 
@@ -13,7 +14,7 @@ export interface Mailer {
   close(): void;
 }
 
-export function createMailer(options: { smtpUrl?: string; from: string; views: Views; i18n: I18n; logger: Logger }): Mailer {
+export function createMailer(options: { smtpUrl?: string; from: string; logBodies?: boolean; views: Views; i18n: I18n; logger: Logger }): Mailer {
   const toLog = !options.smtpUrl;
   const transport: Transporter = toLog
     ? nodemailer.createTransport({ jsonTransport: true })
@@ -31,7 +32,8 @@ export function createMailer(options: { smtpUrl?: string; from: string; views: V
       };
       const info = await transport.sendMail(message);
       if (toLog) {
-        options.logger.info({ event: 'mail.logged', mail: name, to, subject: message.subject, body: message.text }, 'mail (SMTP_URL unset)');
+        const content = options.logBodies ? { subject: message.subject, body: message.text } : {};
+        options.logger.info({ event: 'mail.logged', mail: name, to, ...content }, 'mail (SMTP_URL unset)');
       } else {
         options.logger.info({ event: 'mail.sent', mail: name, messageId: info.messageId }, 'mail.sent');
       }
