@@ -33,6 +33,11 @@ import type { AccountSection } from './account/account.router.ts';
 import { createEnginePages } from './oidc/engine-pages.ts';
 import { createProvider, type Provider } from './oidc/provider.ts';
 import { createAuditModule } from './audit/audit.module.ts';
+import { createAdminModule } from './admin/admin.module.ts';
+import { createUserDirectory } from './accounts/user-directory.service.ts';
+import { createAccountSessions } from './oidc/account-sessions.ts';
+import { createGroupService } from './groups/group.service.ts';
+import { createConsentRecordRepository } from './consents/consent-record.repository.ts';
 import { createSamlIdp } from './saml/idp/saml-idp.ts';
 import { createSamlSp } from './saml/sp/saml-sp.module.ts';
 import { SP_COLLECTION } from './saml/idp/sp-registry.service.ts';
@@ -43,6 +48,8 @@ import { createFederation } from './federation/federation.module.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
+/** The release, named in the admin API's OpenAPI document. */
+export const APP_VERSION = '0.1.0';
 
 export async function createContainer(config: Config, connection: Connection, models: Models, logger: Logger) {
   const db = connection.db!;
@@ -126,6 +133,20 @@ export async function createContainer(config: Config, connection: Connection, mo
   const samlSp = createSamlSp({
     config, models, connectors: federation.connectors, transactions: federation.transactions, credentials: saml.credentials, pages, audit,
   });
+  // Managing accounts (admin API, SCIM, CLI): one directory service over the same models and the engine's sessions.
+  const accountSessions = createAccountSessions(db, caches);
+  const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
+  const users = createUserDirectory({
+    models, db, accounts, schema: profileCapability.schema, profile: profileCapability.profile, sessions: accountSessions, audit,
+    unlinkIdentity: (accountId, identityId) => federation.linking.unlink(accountId, identityId),
+  });
+  const consentRecords = createConsentRecordRepository(models.ConsentRecord);
+  const admin = createAdminModule({
+    config, keyStore, audit, version: APP_VERSION, users, sessions: accountSessions, mfa: mfa.mfa, federation, consentRecords, clients,
+    sps: saml.sps, legal: profileCapability.legal, auditQuery: auditTrail.query,
+    clientExists: async (clientId) => Boolean(await currentProvider().Client.find(clientId).catch(() => undefined)),
+  });
+
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
   const accountSections: AccountSection[] = [
     { href: '/account/security', label: 'mfa.account.title' }, federation.accountSection, ...profileCapability.accountSections,
@@ -133,7 +154,7 @@ export async function createContainer(config: Config, connection: Connection, mo
 
   return {
     config, connection, logger, models, audit, auditTrail, views, i18n, pages, mailer, mailQueue, limits, keyStore,
-    accountRepository, accounts, stages, mfa,
+    accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin,
     provider: currentProvider,
     reloadKeysIfRotated,
     clients,

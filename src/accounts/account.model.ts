@@ -42,6 +42,10 @@ export interface AccountDocument {
   custom?: Record<string, string | number | boolean>;
   /** Progressive profiling state (src/profile): completed sign-ins, and when each question was last skipped. */
   profiling?: { signIns?: number; skipped?: Record<string, Date> };
+  /** The account's id in a provisioning directory (SCIM `externalId`, RFC 7643 §3.1); unique when set. */
+  externalId?: string;
+  /** Ids of the groups the account belongs to (src/groups), released as the `groups` claim. */
+  groups?: string[];
   lastLoginAt?: Date;
   createdAt: Date;
   updatedAt: Date;
@@ -68,10 +72,19 @@ export const accountSchema = new Schema<AccountDocument>({
   profile: { type: profileSchema, default: () => ({}) },
   custom: { type: Schema.Types.Mixed, default: undefined },
   profiling: { type: Schema.Types.Mixed, default: undefined },
+  externalId: { type: String, default: undefined },
+  groups: { type: [String], default: undefined },
   lastLoginAt: Date,
 }, { timestamps: true, versionKey: false, collection: 'accounts' });
 
 accountSchema.index({ emailNormalized: 1 }, { unique: true, name: 'email_unique' });
+// Directory searches (src/accounts/user-directory.service.ts): each filter walks its own index, so a search costs
+// the same at 10k and at 10M accounts.
+accountSchema.index({ 'profile.name': 1 }, { name: 'profile_name', partialFilterExpression: { 'profile.name': { $exists: true } } });
+accountSchema.index({ externalId: 1 }, { name: 'external_id_unique', unique: true, partialFilterExpression: { externalId: { $exists: true } } });
+accountSchema.index({ groups: 1 }, { name: 'groups', partialFilterExpression: { groups: { $exists: true } } });
+accountSchema.index({ 'custom.$**': 1 }, { name: 'custom_attributes' });
+accountSchema.index({ updatedAt: 1, _id: 1 }, { name: 'updated' });
 
 export type AccountModel = Model<AccountDocument>;
 export const accountModel = (connection: Connection): AccountModel =>

@@ -1,23 +1,11 @@
-import type { Account } from '../accounts/account.repository.ts';
+import { publicAccount } from '../accounts/public-account.ts';
 import { email as emailSchema } from '../interaction/forms.ts';
 import { defineCommand, UsageError, type CommandGroup, type ParsedArgs } from './command.ts';
 import { withContainer } from './cli-context.ts';
 
-// Customer accounts created by an operator (seed data, support). Output is an explicit whitelist of fields:
-// a password hash must never reach a terminal or a log.
-
-export function publicAccount(account: Account) {
-  return {
-    id: account._id,
-    email: account.email,
-    email_verified: account.emailVerified,
-    status: account.status,
-    profile: account.profile,
-    ...(account.custom ? { custom: account.custom } : {}),
-    created_at: account.createdAt,
-    last_login_at: account.lastLoginAt,
-  };
-}
+// Customer accounts created by an operator (seed data, support). Output is the public view of an account
+// (src/accounts/public-account.ts): a password hash never reaches a terminal or a log.
+export { publicAccount };
 
 interface NewUser {
   email: string;

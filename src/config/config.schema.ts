@@ -161,6 +161,10 @@ export const configSchema = z.object({
   profile: profileConfigSchema.describe('profile attributes, per-site collection and progressive profiling'),
   consents: consentsConfigSchema.describe('legal consents and the controller named in consent receipts'),
 
+  admin: z.object({
+    accessTokenTTL: seconds(600, 'lifetime of access tokens for the admin API and SCIM'),
+  }).prefault({}).describe('the management APIs: admin REST API at /admin/api/v1 and SCIM 2.0 at /scim/v2'),
+
   audit: z.object({
     store: z.boolean().default(true).describe('also keep every audit event in MongoDB (collection audit_events), queryable by `idp audit list`'),
     retentionDays: z.number().int().min(1).max(3650).default(90).describe('days an audit event is kept in MongoDB (TTL)'),

@@ -1,6 +1,7 @@
 import type { Connection } from 'mongoose';
 import { accountModel } from '../accounts/account.model.ts';
 import { auditEventModel } from '../audit/audit-event.model.ts';
+import { groupModel } from '../groups/group.model.ts';
 import { consentRecordModel } from '../consents/consent-record.model.ts';
 import { legalDocumentModel } from '../consents/legal-document.model.ts';
 import { signingKeyModel } from '../keys/signing-key.model.ts';
@@ -18,6 +19,7 @@ export function createModels(connection: Connection) {
   return {
     Account: accountModel(connection),
     AuditEvent: auditEventModel(connection),
+    Group: groupModel(connection),
     ActionToken: actionTokenModel(connection),
     SigningKey: signingKeyModel(connection),
     MfaFactor: factorModel(connection),

@@ -15,6 +15,15 @@ export function createClientService(db: mongo.Db, provider: () => Provider) {
   // `internal` (outside the engine's payload) marks our own clients: not listed, not removable by the CLI.
   const collection = db.collection<{ _id: string; payload: ClientMetadata; internal?: boolean }>(engineCollectionName('Client'));
 
+  async function validate(metadata: ClientMetadata): Promise<void> {
+    try {
+      await provider().Client.validate(metadata);
+    } catch (error) {
+      const e = error as { error?: string; error_description?: string; message: string };
+      throw new AppError(`client.invalid_metadata: ${e.error_description ?? e.message}`, 400, { cause: error });
+    }
+  }
+
   return {
     async add(input: Record<string, unknown>): Promise<ClientMetadata> {
       // Hex, not base64url: a generated id must never start with '-', or `idp clients remove <id>` reads it as a flag.
@@ -27,12 +36,7 @@ export function createClientService(db: mongo.Db, provider: () => Provider) {
       if (authMethod !== 'none' && metadata.client_secret === undefined && !['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'].includes(String(authMethod))) {
         metadata.client_secret = randomBytes(32).toString('base64url');
       }
-      try {
-        await provider().Client.validate(metadata);
-      } catch (error) {
-        const e = error as { error?: string; error_description?: string; message: string };
-        throw new AppError(`client.invalid_metadata: ${e.error_description ?? e.message}`, 400, { cause: error });
-      }
+      await validate(metadata);
       await collection.insertOne({ _id: clientId, payload: metadata }).catch((error: { code?: number }) => {
         if (error.code === 11000) throw new AppError(`client.exists: ${clientId}`, 409);
         throw error;
@@ -54,6 +58,39 @@ export function createClientService(db: mongo.Db, provider: () => Provider) {
         const { client_secret: _secret, ...rest } = payload;
         return rest as ClientMetadata;
       });
+    },
+    async get(clientId: string): Promise<ClientMetadata> {
+      const stored = await collection.findOne({ _id: clientId, internal: { $ne: true } });
+      if (!stored) throw new AppError(`client.not_found: ${clientId}`, 404);
+      const { client_secret: _secret, ...rest } = stored.payload;
+      return rest as ClientMetadata;
+    },
+    /**
+     * Changes metadata (keys given replace the stored ones; null removes a key), validated by the engine like a new
+     * client. The id and the secret are not changed here (see rotateSecret).
+     */
+    async update(clientId: string, changes: Record<string, unknown>): Promise<ClientMetadata> {
+      const stored = await collection.findOne({ _id: clientId, internal: { $ne: true } });
+      if (!stored) throw new AppError(`client.not_found: ${clientId}`, 404);
+      const { client_id: _id, client_secret: _secret, ...rest } = changes;
+      const metadata: ClientMetadata = { ...stored.payload };
+      for (const [key, value] of Object.entries(rest)) {
+        if (value === null) delete metadata[key];
+        else metadata[key] = value;
+      }
+      await validate(metadata);
+      await collection.replaceOne({ _id: clientId }, { payload: metadata });
+      const { client_secret: _hidden, ...shown } = metadata;
+      return shown as ClientMetadata;
+    },
+    /** A new client secret, returned once; the old one stops working at once. */
+    async rotateSecret(clientId: string): Promise<ClientMetadata> {
+      const stored = await collection.findOne({ _id: clientId, internal: { $ne: true } });
+      if (!stored) throw new AppError(`client.not_found: ${clientId}`, 404);
+      if (stored.payload.client_secret === undefined) throw new AppError('client.no_secret', 409, { expose: true });
+      const metadata: ClientMetadata = { ...stored.payload, client_secret: randomBytes(32).toString('base64url') };
+      await collection.replaceOne({ _id: clientId }, { payload: metadata });
+      return metadata;
     },
     async remove(clientId: string): Promise<void> {
       const result = await collection.deleteOne({ _id: clientId, internal: { $ne: true } });

@@ -2,7 +2,7 @@ import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'o
 import type { Config } from '../config/config.schema.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import { accountClaims, SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.ts';
-import { resourceServerInfo } from './resource-servers.ts';
+import { defaultManagementResource, resourceServerInfo, resourceServerScopes } from './resource-servers.ts';
 import { createInteractionPolicy, type PolicyHooks } from './policy/interaction-policy.ts';
 import { ADD_FACTOR_PARAM } from './policy/mfa.prompt.ts';
 import { loadGrant } from './grants.ts';
@@ -61,7 +61,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     } as unknown as Configuration['claims'],
     // OIDC scopes plus the scopes of every configured API, so clients may be registered for them.
     scopes: [...new Set([
-      ...SUPPORTED_SCOPES, ...Object.values(config.resourceServers).flatMap((r) => r.scopes),
+      ...SUPPORTED_SCOPES, ...resourceServerScopes(config),
       ...(deps.customClaims ? [deps.customClaims.scope] : []),
     ])],
     // Every acr we issue, weakest first (src/mfa/acr.ts); discovery lists them as acr_values_supported.
@@ -121,7 +121,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       resourceIndicators: {
         enabled: true,
-        defaultResource: (_ctx, _client, oneOf) => oneOf ?? undefined,
+        defaultResource: (ctx, _client, oneOf) => oneOf
+          ?? (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials' ? defaultManagementResource(config, ctx.oidc.params?.scope) : undefined),
         getResourceServerInfo: (_ctx, indicator) => {
           const info = resourceServerInfo(config, indicator);
           if (!info) throw new errors.InvalidTarget(`unknown resource ${indicator}`);

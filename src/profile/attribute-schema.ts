@@ -113,6 +113,8 @@ export function createAttributeSchema(config: ProfileConfig) {
     customKeys,
     customScope: config.customScope,
     get: (key: string) => definitions.get(key),
+    /** Every attribute definition, standard claims first. */
+    all: () => [...definitions.values()],
     expand,
     read,
     /** The members of `keys` (expanded) the account has no value for. */

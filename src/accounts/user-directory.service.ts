@@ -1,0 +1,187 @@
+import type { mongo } from 'mongoose';
+import type { AuditActor } from '../audit/audit-event.model.ts';
+import type { Models } from '../db/models.ts';
+import { AppError } from '../http/app-error.ts';
+import type { Audit } from '../ops/audit.ts';
+import type { AccountSessions } from '../oidc/account-sessions.ts';
+import type { AttributeSchema } from '../profile/attribute-schema.ts';
+import type { ProfileService } from '../profile/profile.service.ts';
+import type { AccountDocument } from './account.model.ts';
+import type { AccountService } from './account.service.ts';
+import { searchUsers, type UserPage, type UserQuery } from './user-search.ts';
+
+// Managing customer accounts: the one code path behind the `idp users` commands, the admin API and SCIM. Every
+// change names its actor in the audit trail (a client id for the API, the operator for the CLI).
+
+export interface NewUser {
+  email: string;
+  password?: string;
+  name?: string;
+  verified?: boolean;
+  externalId?: string;
+  /** Profile attributes (standard claims and custom attributes), validated by the attribute schema. */
+  attributes?: Record<string, unknown>;
+}
+
+export interface UserChanges {
+  attributes?: Record<string, unknown>;
+  emailVerified?: boolean;
+  externalId?: string | null;
+}
+
+export interface UserDirectoryDeps {
+  models: Models;
+  db: mongo.Db;
+  accounts: AccountService;
+  schema: AttributeSchema;
+  profile: ProfileService;
+  sessions: AccountSessions;
+  /** Unlinks an upstream identity (the linking service's rule: never the last way to sign in). */
+  unlinkIdentity: (accountId: string, identityId: string) => Promise<void>;
+  audit: Audit;
+}
+
+const isDuplicate = (error: unknown) => (error as { code?: number }).code === 11000;
+
+export function createUserDirectory(deps: UserDirectoryDeps) {
+  const { models, audit } = deps;
+  const profileKeys = new Set(deps.schema.all().filter((d) => d.standard).map((d) => d.key));
+
+  async function get(id: string): Promise<AccountDocument> {
+    const account = await models.Account.findById(id).lean<AccountDocument>().exec();
+    if (!account) throw new AppError('account.not_found', 404);
+    return account;
+  }
+
+  /** Checks every attribute before anything is written: unknown keys and invalid values are 400s naming the field. */
+  function checkAttributes(attributes: Record<string, unknown>): void {
+    const keys = Object.keys(attributes);
+    const unknown = keys.find((key) => !deps.schema.get(key) || key === 'email');
+    if (unknown) throw new AppError('profile.unknown_attribute', 400, { field: unknown, expose: true });
+    const { errors } = deps.schema.validate(attributes, keys, []);
+    const [field, code] = Object.entries(errors)[0] ?? [];
+    if (field && code) throw new AppError(code, 400, { field, expose: true });
+  }
+
+  async function saveAttributes(id: string, attributes: Record<string, unknown>): Promise<void> {
+    const keys = Object.keys(attributes);
+    if (!keys.length) return;
+    const errors = await deps.profile.save(id, attributes, keys, { source: 'admin' });
+    const [field, code] = Object.entries(errors)[0] ?? [];
+    if (field && code) throw new AppError(code, 400, { field, expose: true });
+  }
+
+  async function setExternalId(id: string, externalId: string | null | undefined): Promise<void> {
+    if (externalId === undefined) return;
+    try {
+      const update = externalId === null ? { $unset: { externalId: 1 } } : { $set: { externalId } };
+      await models.Account.updateOne({ _id: id }, update).exec();
+    } catch (error) {
+      if (isDuplicate(error)) throw new AppError('account.external_id_taken', 409, { field: 'externalId', expose: true });
+      throw error;
+    }
+  }
+
+  return {
+    get,
+    search: (query: UserQuery): Promise<UserPage> => searchUsers(models.Account, query, profileKeys),
+    findByExternalId: (externalId: string) => models.Account.findOne({ externalId }).lean<AccountDocument>().exec(),
+
+    async create(input: NewUser, actor: AuditActor): Promise<AccountDocument> {
+      if (input.attributes) checkAttributes(input.attributes);
+      if (input.externalId && await models.Account.exists({ externalId: input.externalId })) {
+        throw new AppError('account.external_id_taken', 409, { field: 'externalId', expose: true });
+      }
+      const account = await deps.accounts.createByAdmin({ email: input.email, password: input.password, name: input.name, verified: input.verified });
+      try {
+        await setExternalId(account._id, input.externalId);
+        if (input.attributes) await saveAttributes(account._id, input.attributes);
+      } catch (error) {
+        // Nothing half-written: an account whose attributes could not be stored is not left behind.
+        await models.Account.deleteOne({ _id: account._id }).exec();
+        throw error;
+      }
+      audit('user.created', { accountId: account._id, actor });
+      return get(account._id);
+    },
+
+    async update(id: string, changes: UserChanges, actor: AuditActor): Promise<AccountDocument> {
+      await get(id);
+      if (changes.attributes) checkAttributes(changes.attributes);
+      await setExternalId(id, changes.externalId);
+      if (changes.attributes) await saveAttributes(id, changes.attributes);
+      if (changes.emailVerified !== undefined) {
+        await models.Account.updateOne({ _id: id }, { $set: { emailVerified: changes.emailVerified } }).exec();
+      }
+      const changed = [...Object.keys(changes.attributes ?? {}), ...(changes.emailVerified !== undefined ? ['email_verified'] : []),
+        ...(changes.externalId !== undefined ? ['externalId'] : [])];
+      audit('user.updated', { accountId: id, actor, changed });
+      return get(id);
+    },
+
+    /** Blocking ends every session and grant at once; a blocked account cannot sign in anywhere. */
+    async setStatus(id: string, status: 'active' | 'blocked', actor: AuditActor): Promise<AccountDocument> {
+      const result = await models.Account.updateOne({ _id: id }, { $set: { status } }).exec();
+      if (result.matchedCount === 0) throw new AppError('account.not_found', 404);
+      if (status === 'blocked') {
+        await deps.sessions.endAllSessions(id);
+        await deps.sessions.revokeAllGrants(id);
+      }
+      audit(status === 'blocked' ? 'user.blocked' : 'user.unblocked', { accountId: id, actor });
+      return get(id);
+    },
+
+    /** Removes the account and everything kept about it (sessions, grants and tokens, links, factors, consents). */
+    async remove(id: string, actor: AuditActor): Promise<void> {
+      await get(id);
+      await deps.sessions.endAllSessions(id);
+      await deps.sessions.revokeAllGrants(id);
+      for (const model of [models.Identity, models.MfaFactor, models.MfaDevice, models.MfaChallenge, models.MfaRiskDecision,
+        models.ActionToken, models.FederationTransaction, models.ConsentRecord]) {
+        await model.collection.deleteMany({ accountId: id });
+      }
+      for (const model of [models.MfaRiskProfile, models.MfaLockout]) await model.collection.deleteMany({ _id: id } as never);
+      await models.Account.deleteOne({ _id: id }).exec();
+      // The audit record keeps the id only: no email, no name.
+      audit('user.deleted', { accountId: id, actor });
+    },
+
+    async endSession(id: string, sessionId: string, actor: AuditActor): Promise<void> {
+      if (!(await deps.sessions.endSession(id, sessionId))) throw new AppError('session.not_found', 404);
+      audit('session.ended_by_admin', { accountId: id, actor });
+    },
+    async endAllSessions(id: string, actor: AuditActor): Promise<number> {
+      await get(id);
+      const ended = await deps.sessions.endAllSessions(id);
+      audit('session.ended_by_admin', { accountId: id, actor, ended });
+      return ended;
+    },
+    async revokeGrant(id: string, grantId: string, actor: AuditActor): Promise<void> {
+      if (!(await deps.sessions.revokeGrant(id, grantId))) throw new AppError('grant.not_found', 404);
+      audit('grant.revoked_by_admin', { accountId: id, actor, grantId });
+    },
+    async unlinkIdentity(id: string, identityId: string, actor: AuditActor): Promise<void> {
+      await get(id);
+      await deps.unlinkIdentity(id, identityId);
+      audit('identity.unlinked_by_admin', { accountId: id, actor });
+    },
+
+    /** Removes every second factor and remembered device: the person signs in with the password and enrols anew. */
+    async resetFactors(id: string, actor: AuditActor): Promise<number> {
+      await get(id);
+      const removed = (await models.MfaFactor.collection.deleteMany({ accountId: id })).deletedCount;
+      await models.MfaDevice.collection.deleteMany({ accountId: id });
+      await models.MfaLockout.collection.deleteMany({ _id: id } as never);
+      audit('mfa.reset', { accountId: id, actor, removed });
+      return removed;
+    },
+
+    async sendPasswordReset(id: string, actor: AuditActor, locale: 'ja' | 'en' = 'ja'): Promise<void> {
+      const account = await get(id);
+      await deps.accounts.requestPasswordReset(account.email, { ip: '', locale });
+      audit('user.password_reset_sent', { accountId: id, actor });
+    },
+  };
+}
+
+export type UserDirectory = ReturnType<typeof createUserDirectory>;

@@ -1,0 +1,59 @@
+import Router from '@koa/router';
+import type { Middleware } from 'koa';
+import type { Config } from '../config/config.schema.ts';
+import type { KeyStore } from '../keys/key-store.service.ts';
+import type { Audit } from '../ops/audit.ts';
+import { adminApiResource, MANAGEMENT_SCOPES } from '../oidc/resource-servers.ts';
+import { apiMiddleware } from './api-router.ts';
+import { createBearerVerifier } from './bearer-auth.ts';
+import { buildOpenApiDocument } from './openapi.ts';
+import type { Operation } from './operation.ts';
+import type { AdminDeps } from './operations/admin-deps.ts';
+import { auditOperations } from './operations/audit.operations.ts';
+import { configurationOperations } from './operations/configuration.operations.ts';
+import { userAccessOperations } from './operations/user-access.operations.ts';
+import { userOperations } from './operations/users.operations.ts';
+
+// The admin REST API (/admin/api/v1) and its OpenAPI 3.1 document (/admin/api/openapi.json). Callers are OAuth
+// clients holding a client_credentials token of our engine for the admin API's resource indicator.
+
+export const ADMIN_API_PREFIX = '/admin/api/v1';
+export const OPENAPI_PATH = '/admin/api/openapi.json';
+
+export function createAdminModule(deps: AdminDeps & {
+  config: Config; keyStore: KeyStore; audit: Audit; clientExists: (clientId: string) => Promise<boolean>; version: string;
+}) {
+  const { config } = deps;
+  const operations: Operation[] = [
+    ...userOperations(deps), ...userAccessOperations(deps), ...configurationOperations(deps), ...auditOperations(deps),
+  ];
+  const verifier = createBearerVerifier({
+    keyStore: deps.keyStore, issuer: config.issuer, audience: adminApiResource(config.issuer), realm: 'admin', clientExists: deps.clientExists,
+  });
+  const document = buildOpenApiDocument(operations, {
+    title: 'Identity provider admin API',
+    version: deps.version,
+    description: 'Manage accounts, applications, connectors, legal documents and read the audit trail. '
+      + `Get a token: POST ${config.issuer}/token with grant_type=client_credentials, scope=${MANAGEMENT_SCOPES.admin} `
+      + `(or ${MANAGEMENT_SCOPES.adminRead}) and your client credentials.`,
+    serverUrl: `${config.issuer}${ADMIN_API_PREFIX}`,
+    tokenUrl: `${config.issuer}/token`,
+    scopes: { read: MANAGEMENT_SCOPES.adminRead, write: MANAGEMENT_SCOPES.admin },
+  });
+  const documentRouter = new Router();
+  documentRouter.get(OPENAPI_PATH, (ctx) => {
+    ctx.set('Cache-Control', 'no-cache');
+    ctx.body = document;
+  });
+  const api = apiMiddleware({
+    prefix: ADMIN_API_PREFIX, baseUrl: `${config.issuer}${ADMIN_API_PREFIX}`, operations, verifier, audit: deps.audit,
+    scopes: { read: [MANAGEMENT_SCOPES.adminRead, MANAGEMENT_SCOPES.admin], write: [MANAGEMENT_SCOPES.admin] },
+  });
+  return {
+    document,
+    operations,
+    middleware: [documentRouter.routes() as Middleware, api],
+  };
+}
+
+export type AdminModule = ReturnType<typeof createAdminModule>;

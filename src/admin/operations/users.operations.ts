@@ -1,0 +1,110 @@
+import { z } from 'zod';
+import { publicAccount } from '../../accounts/public-account.ts';
+import { MAX_USER_PAGE } from '../../accounts/user-search.ts';
+import { email } from '../../interaction/forms.ts';
+import { defineOperation, type Operation } from '../operation.ts';
+import { idParams, userPageSchema, userSchema } from '../schemas.ts';
+import type { AdminDeps } from './admin-deps.ts';
+
+// Accounts: search, create, read, change, block and delete. The same directory service as `idp users`.
+
+const attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
+  .describe('profile attributes by claim name (standard claims and custom attributes), checked by the attribute schema');
+
+const searchQuery = z.object({
+  email: z.string().max(320).optional().describe('exact address (case-insensitive), or a prefix ending in *'),
+  name: z.string().max(200).optional().describe('prefix of the name'),
+  attribute: z.string().max(300).regex(/^[A-Za-z0-9_.]+=.*$/, 'key=value').optional().describe('key=value of one attribute'),
+  status: z.enum(['active', 'blocked']).optional(),
+  external_id: z.string().max(200).optional(),
+  group: z.string().max(100).optional().describe('a group id'),
+  limit: z.coerce.number().int().min(1).max(MAX_USER_PAGE).optional().describe(`page size (default 50, at most ${MAX_USER_PAGE})`),
+  cursor: z.string().max(100).optional().describe('next_cursor of the previous page'),
+}).strict();
+
+const createBody = z.object({
+  email,
+  password: z.string().min(1).max(1024).optional().describe('omit for an account that signs in through a password reset or an upstream'),
+  email_verified: z.boolean().default(false),
+  external_id: z.string().min(1).max(200).optional(),
+  attributes: attributes.optional(),
+}).strict();
+
+const updateBody = z.object({
+  attributes: attributes.optional(),
+  email_verified: z.boolean().optional(),
+  external_id: z.string().min(1).max(200).nullable().optional().describe('null removes it'),
+}).strict().refine((b) => Object.keys(b).length > 0, 'nothing to change');
+
+export function userOperations(deps: AdminDeps): Operation[] {
+  const { users } = deps;
+  const view = publicAccount;
+  return [
+    defineOperation({
+      operationId: 'searchUsers', method: 'get', path: '/users', tag: 'Users', access: 'read',
+      summary: 'Find accounts (by email, name, an attribute, status, external id or group), a page at a time',
+      query: searchQuery,
+      responses: [{ status: 200, description: 'One page of accounts, with the total', schema: userPageSchema }],
+      async handle({ query }) {
+        const page = await users.search({ ...query, externalId: query.external_id });
+        return { items: page.items.map(view), total: page.total, ...(page.nextCursor ? { next_cursor: page.nextCursor } : {}) };
+      },
+    }),
+    defineOperation({
+      operationId: 'createUser', method: 'post', path: '/users', tag: 'Users', access: 'write',
+      summary: 'Create an account',
+      body: createBody,
+      responses: [{ status: 201, description: 'The new account', schema: userSchema }],
+      async handle({ body, actor, baseUrl }) {
+        const account = await users.create({
+          email: body.email, password: body.password, verified: body.email_verified, externalId: body.external_id, attributes: body.attributes,
+        }, actor);
+        return { $status: 201, $body: view(account), $headers: { Location: `${baseUrl}/users/${account._id}` } };
+      },
+    }),
+    defineOperation({
+      operationId: 'getUser', method: 'get', path: '/users/{id}', tag: 'Users', access: 'read',
+      summary: 'Read an account', params: idParams,
+      responses: [{ status: 200, description: 'The account', schema: userSchema }],
+      handle: async ({ params }) => view(await users.get(params.id)),
+    }),
+    defineOperation({
+      operationId: 'updateUser', method: 'patch', path: '/users/{id}', tag: 'Users', access: 'write',
+      summary: 'Change profile attributes, the verified flag or the external id', params: idParams, body: updateBody,
+      responses: [{ status: 200, description: 'The changed account', schema: userSchema }],
+      handle: async ({ params, body, actor }) => view(await users.update(params.id, {
+        attributes: body.attributes, emailVerified: body.email_verified, externalId: body.external_id,
+      }, actor)),
+    }),
+    defineOperation({
+      operationId: 'deleteUser', method: 'delete', path: '/users/{id}', tag: 'Users', access: 'write',
+      summary: 'Delete an account and everything kept about it', params: idParams,
+      responses: [{ status: 204, description: 'Deleted' }],
+      async handle({ params, actor }) {
+        await users.remove(params.id, actor);
+        return { $status: 204 };
+      },
+    }),
+    defineOperation({
+      operationId: 'blockUser', method: 'post', path: '/users/{id}/block', tag: 'Users', access: 'write',
+      summary: 'Block an account: every session and grant ends, and it cannot sign in', params: idParams,
+      responses: [{ status: 200, description: 'The blocked account', schema: userSchema }],
+      handle: async ({ params, actor }) => view(await users.setStatus(params.id, 'blocked', actor)),
+    }),
+    defineOperation({
+      operationId: 'unblockUser', method: 'post', path: '/users/{id}/unblock', tag: 'Users', access: 'write',
+      summary: 'Let a blocked account sign in again', params: idParams,
+      responses: [{ status: 200, description: 'The account', schema: userSchema }],
+      handle: async ({ params, actor }) => view(await users.setStatus(params.id, 'active', actor)),
+    }),
+    defineOperation({
+      operationId: 'sendPasswordReset', method: 'post', path: '/users/{id}/password-reset', tag: 'Users', access: 'write',
+      summary: 'Mail the person a single-use link to set a new password', params: idParams,
+      responses: [{ status: 202, description: 'The mail is on its way' }],
+      async handle({ params, actor }) {
+        await users.sendPasswordReset(params.id, actor);
+        return { $status: 202 };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,98 @@
+import type { mongo } from 'mongoose';
+import type { ChangeCaches } from '../db/change-cache.ts';
+import { ENGINE_MODELS, engineCollectionName, isGrantable } from './adapter/mongo.adapter.ts';
+
+// An account's sign-in sessions and app grants as the engine stores them (`oidc_session`, `oidc_grant`: see
+// mongo.adapter.ts), for the people who manage accounts. This file and the adapter are the only ones that know
+// the engine's payload layout.
+
+export interface SessionView {
+  id: string;
+  /** When the person signed in (OIDC Core §2 auth_time). */
+  loginAt?: Date;
+  acr?: string;
+  amr?: string[];
+  /** Clients this session has signed in to. */
+  clients: string[];
+  expiresAt?: Date;
+}
+
+export interface GrantView {
+  id: string;
+  client: string;
+  scope?: string;
+  /** Scopes granted per API (RFC 8707 resource indicators). */
+  resources?: Record<string, string>;
+  createdAt?: Date;
+  expiresAt?: Date;
+}
+
+interface Stored {
+  _id: string;
+  payload: Record<string, unknown>;
+  expiresAt?: Date;
+}
+
+const epoch = (value: unknown) => (typeof value === 'number' ? new Date(value * 1000) : undefined);
+
+export function createAccountSessions(db: mongo.Db, caches?: ChangeCaches) {
+  const sessions = db.collection<Stored>(engineCollectionName('Session'));
+  const grants = db.collection<Stored>(engineCollectionName('Grant'));
+  const live = () => ({ $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date() } }] });
+
+  async function deleteGrants(ids: string[]): Promise<void> {
+    if (!ids.length) return;
+    for (const model of ENGINE_MODELS.filter(isGrantable)) {
+      await db.collection(engineCollectionName(model)).deleteMany({ 'payload.grantId': { $in: ids } });
+    }
+    await grants.deleteMany({ _id: { $in: ids } });
+    const cached = caches?.for(grants.collectionName);
+    for (const id of ids) cached?.evict(id);
+  }
+
+  return {
+    async listSessions(accountId: string): Promise<SessionView[]> {
+      const docs = await sessions.find({ 'payload.accountId': accountId, ...live() }).limit(200).toArray();
+      return docs.map(({ _id, payload, expiresAt }) => ({
+        id: _id,
+        loginAt: epoch(payload.loginTs),
+        acr: payload.acr as string | undefined,
+        amr: payload.amr as string[] | undefined,
+        clients: Object.keys((payload.authorizations as Record<string, unknown> | undefined) ?? {}),
+        expiresAt,
+      }));
+    },
+    /** Ends one session (that browser is signed out at its next request); false when it is not this account's. */
+    async endSession(accountId: string, sessionId: string): Promise<boolean> {
+      return (await sessions.deleteOne({ _id: sessionId, 'payload.accountId': accountId })).deletedCount === 1;
+    },
+    async endAllSessions(accountId: string): Promise<number> {
+      return (await sessions.deleteMany({ 'payload.accountId': accountId })).deletedCount;
+    },
+    async listGrants(accountId: string): Promise<GrantView[]> {
+      const docs = await grants.find({ 'payload.accountId': accountId, ...live() }).limit(500).toArray();
+      return docs.map(({ _id, payload, expiresAt }) => ({
+        id: _id,
+        client: payload.clientId as string,
+        scope: (payload.openid as { scope?: string } | undefined)?.scope,
+        resources: payload.resources as Record<string, string> | undefined,
+        createdAt: epoch(payload.iat),
+        expiresAt,
+      }));
+    },
+    /** Revokes one grant and every code and token issued under it; false when it is not this account's. */
+    async revokeGrant(accountId: string, grantId: string): Promise<boolean> {
+      const grant = await grants.findOne({ _id: grantId, 'payload.accountId': accountId }, { projection: { _id: 1 } });
+      if (!grant) return false;
+      await deleteGrants([grant._id]);
+      return true;
+    },
+    async revokeAllGrants(accountId: string): Promise<number> {
+      const ids = (await grants.find({ 'payload.accountId': accountId }, { projection: { _id: 1 } }).toArray()).map((g) => g._id);
+      await deleteGrants(ids);
+      return ids.length;
+    },
+  };
+}
+
+export type AccountSessions = ReturnType<typeof createAccountSessions>;
