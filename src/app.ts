@@ -62,6 +62,7 @@ export function createApp(container: Container): Koa {
     staticFiles(path.resolve(import.meta.dirname, '..', 'public')),
     // Bearer-token APIs: no cookies, so no CSRF middleware; their own JSON error format.
     ...container.admin.middleware,
+    container.scim.middleware,
     opsRouter.routes() as Koa.Middleware,
     interactionRouter.routes() as Koa.Middleware,
     mailLinksRouter.routes() as Koa.Middleware,
@@ -73,7 +74,7 @@ export function createApp(container: Container): Koa {
     container.samlSp.router(formMiddleware[0]!).routes() as Koa.Middleware,
     ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
   ];
-  app.use(onlyUnder(['/static/', '/admin/api/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
+  app.use(onlyUnder(['/static/', '/admin/api/', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
     // SAML logout joins the engine's own logout confirmation (src/saml/idp/saml.router.ts).
     '/session/end/confirm'], compose(ours)));
   app.use(engineOutageAs503(pages));

@@ -34,6 +34,7 @@ import { createEnginePages } from './oidc/engine-pages.ts';
 import { createProvider, type Provider } from './oidc/provider.ts';
 import { createAuditModule } from './audit/audit.module.ts';
 import { createAdminModule } from './admin/admin.module.ts';
+import { createScimModule } from './scim/scim.module.ts';
 import { createUserDirectory } from './accounts/user-directory.service.ts';
 import { createAccountSessions } from './oidc/account-sessions.ts';
 import { createGroupService } from './groups/group.service.ts';
@@ -77,8 +78,9 @@ export async function createContainer(config: Config, connection: Connection, mo
   const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit });
   // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
   const profileCapability = createProfileCapability({ config, models, audit, keyStore });
+  const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
   const buildProvider = async () => createProvider({
-    config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger, audit,
+    config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger, audit, groupNames: groups.namesOf,
     policyHooks: { mfa: mfa.policy, ...profileCapability.policy }, customClaims: profileCapability.customClaims,
   });
 
@@ -127,7 +129,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const clients = createClientService(db, currentProvider);
   await clients.ensureInternal(accountClientMetadata(config.issuer));
   const saml = createSamlIdp({
-    config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit, caches,
+    config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit, caches, groupNames: groups.namesOf,
   });
   // Group-company SAML IdPs as login connectors (registers the `saml` connector type).
   const samlSp = createSamlSp({
@@ -135,16 +137,22 @@ export async function createContainer(config: Config, connection: Connection, mo
   });
   // Managing accounts (admin API, SCIM, CLI): one directory service over the same models and the engine's sessions.
   const accountSessions = createAccountSessions(db, caches);
-  const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
   const users = createUserDirectory({
     models, db, accounts, schema: profileCapability.schema, profile: profileCapability.profile, sessions: accountSessions, audit,
     unlinkIdentity: (accountId, identityId) => federation.linking.unlink(accountId, identityId),
   });
   const consentRecords = createConsentRecordRepository(models.ConsentRecord);
+  /** Management tokens of a removed client stop working at once (the engine's client lookup is change-cached). */
+  const clientExists = async (clientId: string) => Boolean(await currentProvider().Client.find(clientId).catch(() => undefined));
   const admin = createAdminModule({
     config, keyStore, audit, version: APP_VERSION, users, sessions: accountSessions, mfa: mfa.mfa, federation, consentRecords, clients,
     sps: saml.sps, legal: profileCapability.legal, auditQuery: auditTrail.query,
-    clientExists: async (clientId) => Boolean(await currentProvider().Client.find(clientId).catch(() => undefined)),
+    clientExists,
+  });
+
+  const scim = createScimModule({
+    config, keyStore, audit, accounts: models.Account, users, groups, schema: profileCapability.schema,
+    clientExists,
   });
 
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
@@ -154,7 +162,7 @@ export async function createContainer(config: Config, connection: Connection, mo
 
   return {
     config, connection, logger, models, audit, auditTrail, views, i18n, pages, mailer, mailQueue, limits, keyStore,
-    accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin,
+    accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin, scim,
     provider: currentProvider,
     reloadKeysIfRotated,
     clients,

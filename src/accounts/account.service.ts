@@ -162,6 +162,14 @@ export function createAccountService(deps: AccountServiceDeps) {
       if (account) mailQueue.enqueue({ name: 'password-changed', to: account.email, locale: meta.locale, model: () => ({}) });
     },
 
+    /** An administrator or a provisioning directory sets the password (SCIM changePassword): every session ends. */
+    async setPassword(accountId: string, password: string): Promise<void> {
+      checkPassword(password);
+      await accounts.setPasswordHash(accountId, await hasher.hash(password));
+      const revoked = await deps.signOutEverywhere(accountId);
+      audit('password.set_by_admin', { accountId, sessionsEnded: revoked.sessions, grantsRevoked: revoked.grants });
+    },
+
     /** Administrative creation (CLI): the email must be new. */
     async createByAdmin(input: { email: string; password?: string; name?: string; verified?: boolean }): Promise<Account> {
       if (input.password !== undefined) checkPassword(input.password);

@@ -8,6 +8,7 @@ import type { AttributeSchema } from '../profile/attribute-schema.ts';
 import type { ProfileService } from '../profile/profile.service.ts';
 import type { AccountDocument } from './account.model.ts';
 import type { AccountService } from './account.service.ts';
+import { normalizeEmail } from './account.repository.ts';
 import { searchUsers, type UserPage, type UserQuery } from './user-search.ts';
 
 // Managing customer accounts: the one code path behind the `idp users` commands, the admin API and SCIM. Every
@@ -63,12 +64,17 @@ export function createUserDirectory(deps: UserDirectoryDeps) {
     if (field && code) throw new AppError(code, 400, { field, expose: true });
   }
 
+  /** Stores the given values; an empty string or null clears an attribute. */
   async function saveAttributes(id: string, attributes: Record<string, unknown>): Promise<void> {
-    const keys = Object.keys(attributes);
-    if (!keys.length) return;
-    const errors = await deps.profile.save(id, attributes, keys, { source: 'admin' });
-    const [field, code] = Object.entries(errors)[0] ?? [];
-    if (field && code) throw new AppError(code, 400, { field, expose: true });
+    const empty = (value: unknown) => value === '' || value === null;
+    const keys = Object.keys(attributes).filter((key) => !empty(attributes[key]));
+    const cleared = Object.keys(attributes).filter((key) => empty(attributes[key]));
+    if (keys.length) {
+      const errors = await deps.profile.save(id, attributes, keys, { source: 'admin' });
+      const [field, code] = Object.entries(errors)[0] ?? [];
+      if (field && code) throw new AppError(code, 400, { field, expose: true });
+    }
+    await deps.profile.clear(id, cleared, { source: 'admin' });
   }
 
   async function setExternalId(id: string, externalId: string | null | undefined): Promise<void> {
@@ -164,6 +170,35 @@ export function createUserDirectory(deps: UserDirectoryDeps) {
       await get(id);
       await deps.unlinkIdentity(id, identityId);
       audit('identity.unlinked_by_admin', { accountId: id, actor });
+    },
+
+    async setPassword(id: string, password: string, actor: AuditActor): Promise<void> {
+      await get(id);
+      await deps.accounts.setPassword(id, password);
+      audit('user.password_set', { accountId: id, actor });
+    },
+    /** Changes the sign-in address (unverified until proven, unless `verified`); refused when another account has it. */
+    async setEmail(id: string, email: string, verified: boolean, actor: AuditActor): Promise<void> {
+      const account = await get(id);
+      if (normalizeEmail(account.email) === normalizeEmail(email)) {
+        if (account.email !== email) await models.Account.updateOne({ _id: id }, { $set: { email } }).exec();
+        return;
+      }
+      try {
+        await models.Account.updateOne({ _id: id }, { $set: { email, emailNormalized: normalizeEmail(email), emailVerified: verified } }).exec();
+      } catch (error) {
+        if (isDuplicate(error)) throw new AppError('account.email_taken', 409, { field: 'email', expose: true });
+        throw error;
+      }
+      audit('user.email_changed', { accountId: id, actor });
+    },
+    /**
+     * Optimistic concurrency (SCIM If-Match, RFC 7644 §3.14): claims the version last seen; false when the account
+     * changed since, so the caller answers 412 and writes nothing.
+     */
+    async claimVersion(id: string, updatedAt: Date): Promise<boolean> {
+      const result = await models.Account.updateOne({ _id: id, updatedAt }, { $set: { updatedAt: new Date() } }, { timestamps: false }).exec();
+      return result.modifiedCount === 1;
     },
 
     /** Removes every second factor and remembered device: the person signs in with the password and enrols anew. */

@@ -165,6 +165,14 @@ export const configSchema = z.object({
     accessTokenTTL: seconds(600, 'lifetime of access tokens for the admin API and SCIM'),
   }).prefault({}).describe('the management APIs: admin REST API at /admin/api/v1 and SCIM 2.0 at /scim/v2'),
 
+  scim: z.object({
+    emailsVerified: z.boolean().default(false)
+      .describe('treat addresses provisioned by SCIM as verified (only for a directory that owns its users\' mailboxes)'),
+    enterpriseAttributes: z.record(z.string(), z.string()).default({
+      employeeNumber: 'employee_number', costCenter: 'cost_center', organization: 'organization', division: 'division', department: 'department',
+    }).describe('SCIM enterprise extension attribute -> custom profile attribute; entries whose custom attribute is not configured are ignored'),
+  }).prefault({}),
+
   audit: z.object({
     store: z.boolean().default(true).describe('also keep every audit event in MongoDB (collection audit_events), queryable by `idp audit list`'),
     retentionDays: z.number().int().min(1).max(3650).default(90).describe('days an audit event is kept in MongoDB (TTL)'),

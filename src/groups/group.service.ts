@@ -18,10 +18,19 @@ export function createGroupService(deps: { groups: GroupModel; accounts: Account
     return group;
   }
 
+  async function assertAccounts(accountIds: string[]): Promise<void> {
+    const wanted = new Set(accountIds);
+    if (!wanted.size) return;
+    const known = await accounts.countDocuments({ _id: { $in: [...wanted] } }).exec();
+    if (known !== wanted.size) throw new AppError('group.unknown_member', 400);
+  }
+
   return {
     get,
     async create(input: { displayName: string; externalId?: string; members?: string[] }, actor: AuditActor): Promise<GroupDocument> {
       const id = randomUUID();
+      // Members are checked first, so a refused request leaves no group behind.
+      await assertAccounts(input.members ?? []);
       try {
         await groups.create({ _id: id, displayName: input.displayName, externalId: input.externalId });
       } catch (error) {
@@ -61,16 +70,14 @@ export function createGroupService(deps: { groups: GroupModel; accounts: Account
     /** Replaces the member list; unknown account ids are refused before anything changes. */
     async setMembers(id: string, accountIds: string[], actor: AuditActor): Promise<void> {
       const wanted = [...new Set(accountIds)];
-      const known = await accounts.countDocuments({ _id: { $in: wanted } }).exec();
-      if (known !== wanted.length) throw new AppError('group.unknown_member', 400);
+      await assertAccounts(wanted);
       await accounts.updateMany({ groups: id, _id: { $nin: wanted } }, { $pull: { groups: id }, $set: { updatedAt: new Date() } }).exec();
       await accounts.updateMany({ _id: { $in: wanted }, groups: { $ne: id } }, { $addToSet: { groups: id }, $set: { updatedAt: new Date() } }).exec();
       await groups.updateOne({ _id: id }, { $set: { updatedAt: new Date() } }).exec();
       audit('group.members_changed', { group: id, actor, members: wanted.length });
     },
     async addMembers(id: string, accountIds: string[], actor: AuditActor): Promise<void> {
-      const known = await accounts.countDocuments({ _id: { $in: accountIds } }).exec();
-      if (known !== new Set(accountIds).size) throw new AppError('group.unknown_member', 400);
+      await assertAccounts(accountIds);
       await accounts.updateMany({ _id: { $in: accountIds } }, { $addToSet: { groups: id }, $set: { updatedAt: new Date() } }).exec();
       await groups.updateOne({ _id: id }, { $set: { updatedAt: new Date() } }).exec();
       audit('group.members_changed', { group: id, actor, added: accountIds.length });

@@ -11,6 +11,8 @@ export const SCOPE_CLAIMS = {
   ],
   address: ['address'],
   phone: ['phone_number', 'phone_number_verified'],
+  // The names of the account's groups (src/groups), for sites and SAML SPs that authorise by group.
+  groups: ['groups'],
 } as const;
 
 export const SUPPORTED_SCOPES = ['openid', 'offline_access', ...Object.keys(SCOPE_CLAIMS).filter((s) => s !== 'openid')];
@@ -28,4 +30,14 @@ export function accountClaims(account: Account): Record<string, unknown> {
     ...(address && Object.keys(address).length ? { address } : {}),
     updated_at: Math.floor(new Date(account.updatedAt).getTime() / 1000),
   };
+}
+
+/** Display names of group ids (src/groups/group.service.ts). */
+export type GroupNames = (ids: string[]) => Promise<string[]>;
+
+/** accountClaims plus `groups` (one read of the groups collection, only for accounts that have any). */
+export async function accountClaimsWithGroups(account: Account, groupNames?: GroupNames): Promise<Record<string, unknown>> {
+  const claims = accountClaims(account);
+  if (groupNames && account.groups?.length) claims.groups = await groupNames(account.groups);
+  return claims;
 }

@@ -1,7 +1,7 @@
 import Provider, { errors, type Configuration, type KoaContextWithOIDC } from 'oidc-provider';
 import type { Config } from '../config/config.schema.ts';
 import type { AccountRepository } from '../accounts/account.repository.ts';
-import { accountClaims, SCOPE_CLAIMS, SUPPORTED_SCOPES } from './claims.ts';
+import { SCOPE_CLAIMS, SUPPORTED_SCOPES, accountClaimsWithGroups, type GroupNames } from './claims.ts';
 import { defaultManagementResource, resourceServerInfo, resourceServerScopes } from './resource-servers.ts';
 import { createInteractionPolicy, type PolicyHooks } from './policy/interaction-policy.ts';
 import { ADD_FACTOR_PARAM } from './policy/mfa.prompt.ts';
@@ -36,6 +36,8 @@ export interface ProviderDeps {
   logger: Logger;
   /** The audit trail the engine's own events join (log line and store). */
   audit: Audit;
+  /** Group display names for the `groups` claim. */
+  groupNames?: GroupNames;
   /** Services consulted by the interaction policy's checks (MFA, legal documents, profile completion). */
   policyHooks?: PolicyHooks;
   /** Claims of custom profile attributes and the scope that releases them (config.profile). */
@@ -53,7 +55,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       const account = await deps.accounts.findById(sub);
       if (!account || account.status !== 'active') return undefined;
       // `record` lets the policy's checks read the account this request already loaded (profile prompt).
-      return { accountId: sub, record: account, claims: async () => accountClaims(account) as { sub: string } };
+      return { accountId: sub, record: account, claims: async () => accountClaimsWithGroups(account, deps.groupNames) as Promise<{ sub: string }> };
     },
     claims: {
       acr: null, amr: null, auth_time: null, sid: null, ...SCOPE_CLAIMS,

@@ -26,6 +26,18 @@ export function createProfileRepository(model: AccountModel, schema: AttributeSc
       return result.matchedCount === 1;
     },
 
+    /** Removes values (an administrator or a directory cleared them). */
+    async unsetValues(accountId: string, keys: string[]): Promise<void> {
+      const unset: Record<string, 1> = {};
+      for (const key of keys) {
+        const definition = schema.get(key);
+        if (!definition || key === 'email') continue;
+        unset[definition.standard ? `profile.${key}` : `custom.${key}`] = 1;
+        if (key === 'phone_number') unset['profile.phone_number_verified'] = 1;
+      }
+      if (Object.keys(unset).length) await model.updateOne({ _id: accountId }, { $unset: unset }).exec();
+    },
+
     async countSignIn(accountId: string): Promise<void> {
       await model.updateOne({ _id: accountId }, { $inc: { 'profiling.signIns': 1 } }, { timestamps: false }).exec();
     },

@@ -45,6 +45,13 @@ export function createProfileService(deps: ProfileServiceDeps) {
       return {};
     },
 
+    /** Removes values of `keys` (attributes an administrator or a directory cleared). */
+    async clear(accountId: string, keys: string[], options: { source: ProfileSource }): Promise<void> {
+      if (!keys.length) return;
+      await repository.unsetValues(accountId, keys);
+      audit('profile.updated', { accountId, cleared: keys, source: options.source });
+    },
+
     /** Counts a completed sign-in (an accepted authorization), which progressive profiling waits for. */
     countSignIn: (accountId: string) => repository.countSignIn(accountId),
 

@@ -8,8 +8,8 @@ import type { AdminDeps } from './admin-deps.ts';
 
 // Accounts: search, create, read, change, block and delete. The same directory service as `idp users`.
 
-const attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))
-  .describe('profile attributes by claim name (standard claims and custom attributes), checked by the attribute schema');
+const attributes = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]))
+  .describe('profile attributes by claim name (standard claims and custom attributes), checked by the attribute schema; null or "" clears one');
 
 const searchQuery = z.object({
   email: z.string().max(320).optional().describe('exact address (case-insensitive), or a prefix ending in *'),

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { AccountRepository } from '../../accounts/account.repository.ts';
 import type { Config } from '../../config/config.schema.ts';
-import { accountClaims, SCOPE_CLAIMS } from '../../oidc/claims.ts';
+import { SCOPE_CLAIMS, accountClaimsWithGroups, type GroupNames } from '../../oidc/claims.ts';
 import type { Audit } from '../../ops/audit.ts';
 import type { AuthorizationCodeTaker } from './authorization-code.store.ts';
 import { authnContextClassFor, satisfies } from './authn-context.ts';
@@ -32,6 +32,8 @@ export interface ResponseDeps {
   takeCode: AuthorizationCodeTaker;
   nameIds: NameIds;
   accounts: AccountRepository;
+  /** Group display names for a `groups` attribute. */
+  groupNames?: GroupNames;
   audit: Audit;
 }
 
@@ -115,7 +117,7 @@ export function createResponseService(deps: ResponseDeps) {
         issuer: identity.entityId, audience: sp._id, recipient: pending.acsUrl, inResponseTo: pending.requestId,
         nameId: { value: nameId, format }, authnInstant: new Date((code.authTime ?? Math.floor(Date.now() / 1000)) * 1000),
         authnContextClassRef: authnContextClassFor(code.acr), sessionIndex,
-        attributes: attributesFor(sp, accountClaims(account), String(code.scope ?? 'openid')),
+        attributes: attributesFor(sp, await accountClaimsWithGroups(account, deps.groupNames), String(code.scope ?? 'openid')),
         now: new Date(), lifetimeSeconds: ASSERTION_LIFETIME_SECONDS,
       });
       // The Assertion signed as its own document, then put in place: exclusive c14n (the signature's transform) makes

@@ -1,5 +1,6 @@
 import type { Middleware } from 'koa';
 import type { AccountRepository } from '../../accounts/account.repository.ts';
+import type { GroupNames } from '../../oidc/claims.ts';
 import type { Config } from '../../config/config.schema.ts';
 import type { ChangeCaches } from '../../db/change-cache.ts';
 import type { Pages } from '../../http/pages.ts';
@@ -31,6 +32,8 @@ export interface SamlIdpDeps {
   audit: Audit;
   /** The change-stream caches; the registry's collection (SP_COLLECTION) must be one of those watched. */
   caches?: ChangeCaches;
+  /** Group display names for a `groups` attribute. */
+  groupNames?: GroupNames;
 }
 
 /** How long our metadata says it is valid: SPs re-read it in time to see the next certificate. */
@@ -43,7 +46,7 @@ export function createSamlIdp(deps: SamlIdpDeps) {
   const common = { config: deps.config, provider: deps.provider, models: deps.models, sps, credentials, audit: deps.audit };
   const sso = createSsoService({ ...common, read, accounts: deps.accounts });
   const responses = createResponseService({
-    ...common, nameIds: createNameIds(deps.config.secrets.keyEncryptionKey), accounts: deps.accounts,
+    ...common, nameIds: createNameIds(deps.config.secrets.keyEncryptionKey), accounts: deps.accounts, groupNames: deps.groupNames,
     takeCode: createAuthorizationCodeTaker(deps.models.SamlPending.db.db!),
   });
   const slo = createSloService({ ...common, read, pages: deps.pages });
