@@ -99,14 +99,14 @@ export async function createContainer(config: Config, connection: Connection, mo
   const currentProvider = () => provider;
 
   const hasher = createPasswordHasher(config.passwords);
+  const signOutEverywhere = (accountId: string) => revokeEverythingOf(db, accountId, caches);
+  // An unverified account whose mailbox is then proven (linking step, password reset) loses what was set up before.
+  const claims = createAccountClaim({ models, signOutEverywhere, audit });
   const accounts = createAccountService({
     config, accounts: accountRepository, hasher,
     tokens: createActionTokenService(models.ActionToken),
-    mailQueue, limits, audit: mfa.audit,
-    signOutEverywhere: (accountId) => revokeEverythingOf(db, accountId, caches),
+    mailQueue, limits, audit: mfa.audit, claims, signOutEverywhere,
   });
-  // An unverified account whose mailbox is then proven loses what was set up before the proof (linking step).
-  const claims = createAccountClaim({ models, signOutEverywhere: (accountId) => revokeEverythingOf(db, accountId, caches), audit });
 
   const federation = createFederation({
     config, models, accounts: accountRepository, claims, hasher, mailer, limits, audit, provider: currentProvider,

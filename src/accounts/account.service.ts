@@ -1,4 +1,5 @@
 import type { Config } from '../config/config.schema.ts';
+import type { AccountClaim } from './account-claim.service.ts';
 import { AppError } from '../http/app-error.ts';
 import type { RateLimits } from '../http/rate-limits.ts';
 import type { Locale } from '../i18n/i18n.ts';
@@ -20,6 +21,8 @@ export interface AccountServiceDeps {
   audit: Audit;
   /** Ends every sign-in session of an account and revokes its grants and tokens (after a password reset). */
   signOutEverywhere(accountId: string): Promise<{ sessions: number; grants: number }>;
+  /** A reset link proves the mailbox: an unverified account is claimed first (account-claim.service.ts). */
+  claims?: Pick<AccountClaim, 'claimByMailbox'>;
 }
 
 export interface RequestMeta {
@@ -154,6 +157,9 @@ export function createAccountService(deps: AccountServiceDeps) {
       checkPassword(password);
       const accountId = await tokens.consume('password_reset', token);
       if (!accountId) throw new AppError('password_reset.invalid_link', 400);
+      // The link proves the mailbox. If the address was never verified, whoever registered it may not own it: the
+      // factors, devices and linked services they set up go before the owner's new password is set.
+      await deps.claims?.claimByMailbox(accountId, { method: 'password_reset' });
       await accounts.setPasswordHash(accountId, await hasher.hash(password));
       await accounts.markEmailVerified(accountId);
       const revoked = await deps.signOutEverywhere(accountId);

@@ -4,6 +4,7 @@ import { Browser } from '../helpers/browser.ts';
 import { authorizationRequest, client, registerRp, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
 import { startMailbox, type Mailbox } from '../helpers/smtp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { enrolTotp } from '../helpers/mfa.ts';
 
 // "Forgot your password?" from the login page, the mailed single-use link, and what a reset changes.
 
@@ -66,6 +67,31 @@ describe('password reset', () => {
 
     const { tokens } = await signIn(new Browser(), rp, { email, password: newPassword });
     expect(tokens.claims()!.sub).toBe(account._id);
+  });
+
+  test('a reset of a never-verified account claims it: factors, devices and links set up before the proof go', async () => {
+    // Someone registered this address without owning it and added a second factor and a linked service; the
+    // mailbox owner's reset link is the first proof of the address.
+    const email = 'claimed.by.reset@example.com';
+    const squatter = await app.container.accounts.createByAdmin({ email, password: 'squatter passphrase', verified: false });
+    await enrolTotp(app, squatter._id);
+    await app.container.models.Identity.create({ _id: 'upstream:squatter', connectorId: 'upstream', subject: 'squatter', accountId: squatter._id, createdAt: new Date() });
+    await app.container.models.MfaDevice.create({ _id: `device:${squatter._id}`, deviceHash: 'h', accountId: squatter._id, firstSeen: new Date(), lastSeen: new Date(), rememberedUntil: new Date(Date.now() + 86_400_000) });
+
+    const browser = new Browser();
+    await requestReset(browser, rp, email);
+    const form = await browser.get(linkFrom(await mailbox.next(email), app.issuer, '/password/reset'));
+    await browser.submit(form, { password: 'the owner passphrase' });
+
+    expect(await app.container.models.MfaFactor.countDocuments({ accountId: squatter._id })).toBe(0);
+    expect(await app.container.models.Identity.countDocuments({ accountId: squatter._id })).toBe(0);
+    expect(await app.container.models.MfaDevice.countDocuments({ accountId: squatter._id })).toBe(0);
+    const { tokens } = await signIn(new Browser(), rp, { email, password: 'the owner passphrase' });
+    expect(tokens.claims()!.sub).toBe(squatter._id);
+    expect(tokens.claims()!.acr).toBe('urn:idp:acr:password'); // no MFA step: the squatter's factor is gone
+    await app.container.auditTrail.flush();
+    const claimed = await app.container.auditTrail.query.list({ accountId: squatter._id, type: 'account.claimed' });
+    expect(claimed.items[0]?.data).toMatchObject({ method: 'password_reset', factors: 2, identities: 1, devices: 1 });
   });
 
   test('a reset link works once', async () => {
