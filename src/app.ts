@@ -20,6 +20,7 @@ import { createOpsRouter } from './ops/ops.router.ts';
 import { createAccountRouter } from './account/account.router.ts';
 import { createAccountChangeGuard } from './account/account-change-guard.ts';
 import { createSecurityRouter } from './mfa/account/security.router.ts';
+import { MAX_ENCODED_MESSAGE_CHARS } from './saml/idp/binding.codec.ts';
 
 // The koa application: our middleware and routes first, the engine mounted last (its routes end the response).
 // No listen() here: see server.ts.
@@ -33,6 +34,9 @@ export function createApp(container: Container): Koa {
     bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' }),
     createCsrf(`${config.cookies.prefix}_csrf`, (ctx) => audit('csrf.refused', { path: ctx.path, ip: ctx.ip })).middleware,
   ];
+  // SAML POST bindings carry whole signed (and encrypted) messages: the body may be as large as the message bound of
+  // the binding codec (form-encoded base64 grows by a few percent), not the 16 KB of our own forms.
+  const samlForm = bodyParser({ enableTypes: ['form'], formLimit: `${Math.ceil((MAX_ENCODED_MESSAGE_CHARS * 1.1) / 1024) + 8}kb`, encoding: 'utf-8' });
   const interactionRouter = createInteractionRouter({
     config, provider: container.provider, stages: container.stages, pages, audit, formMiddleware,
   });
@@ -70,8 +74,8 @@ export function createApp(container: Container): Koa {
     accountRouter.routes() as Koa.Middleware,
     securityRouter.routes() as Koa.Middleware,
     ...container.federation.routers(formMiddleware, pages).map((router) => router.routes() as Koa.Middleware),
-    container.saml.router(formMiddleware[0]!).routes() as Koa.Middleware,
-    container.samlSp.router(formMiddleware[0]!).routes() as Koa.Middleware,
+    container.saml.router(samlForm).routes() as Koa.Middleware,
+    container.samlSp.router(samlForm).routes() as Koa.Middleware,
     ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
   ];
   app.use(onlyUnder(['/static/', '/admin/api/', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
