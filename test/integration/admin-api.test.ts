@@ -5,7 +5,10 @@ import { Browser } from '../helpers/browser.ts';
 import { managementClient, OpenApiClient } from '../helpers/admin-api.ts';
 import { registerRp, signIn, type Rp } from '../helpers/rp.ts';
 import { startMailbox, type Mailbox } from '../helpers/smtp.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts';
+import { cliEnvFor, runIdp } from '../helpers/cli.ts';
+
+const cliEnv = (app: TestApp) => cliEnvFor(app, TEST_SECRETS);
 
 // The admin REST API on the real app and MongoDB: its OpenAPI 3.1 document validates, a client driven from that
 // document manages accounts with a client_credentials token of our engine, and tokens without the right audience,
@@ -191,6 +194,23 @@ describe('admin API', () => {
     expect((await token(rotated.body.client_secret)).status).toBe(200);
     const shown = await api.call('getClient', { params: { id: created.body.client_id } });
     expect(shown.body.client_secret).toBeUndefined();
+  });
+
+  test('a client registered with `idp clients add` and scope idp:admin gets a token and calls the API (the README example)', async () => {
+    const added = await runIdp(['clients', 'add', '--json', JSON.stringify({
+      client_name: 'Identity team scripts', grant_types: ['client_credentials'], response_types: [], redirect_uris: [], scope: 'idp:admin',
+    })], cliEnv(app));
+    expect(added.stderr).toBe('');
+    const { client_id: clientId, client_secret: secret } = JSON.parse(added.stdout) as { client_id: string; client_secret: string };
+    const response = await fetch(`${app.issuer}/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${clientId}:${secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials&scope=idp%3Aadmin',
+    });
+    const { access_token: accessToken, token_type: tokenType, scope } = await response.json() as Record<string, string>;
+    expect({ tokenType, scope }).toEqual({ tokenType: 'Bearer', scope: 'idp:admin' });
+    const listed = await api.call('searchUsers', { token: accessToken, query: { limit: '1' } });
+    expect(listed.status).toBe(200);
   });
 
   test('send a password reset mail to an account', async () => {

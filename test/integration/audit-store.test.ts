@@ -1,12 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { toAuditRecord } from '../../src/audit/audit-record.ts';
 import { createAuditWriter } from '../../src/audit/audit-writer.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { Browser } from '../helpers/browser.ts';
-import { runIdp } from '../helpers/cli.ts';
+import { cliEnvFor, runIdp } from '../helpers/cli.ts';
 import { registerRp, signIn, type Rp } from '../helpers/rp.ts';
 import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts';
 
@@ -15,18 +12,7 @@ import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts
 
 const password = 'correct horse battery staple';
 
-function cliEnv(app: TestApp): Record<string, string> {
-  const inherited = Object.entries(process.env).filter(([name]) => name === 'PATH' || name === 'HOME' || name.startsWith('MONGOMS_') || name === 'MONGOD_WINE_BIN');
-  return {
-    ...Object.fromEntries(inherited) as Record<string, string>,
-    NODE_ENV: 'test',
-    MONGODB_URI: app.mongoUri,
-    ISSUER: app.issuer,
-    IDP_SECRETS_COOKIE_KEYS: JSON.stringify(TEST_SECRETS.cookieKeys),
-    IDP_SECRETS_KEY_ENCRYPTION_KEY: TEST_SECRETS.keyEncryptionKey,
-    IDP_DATA_DIR: mkdtempSync(path.join(tmpdir(), 'idp-audit-cli-')),
-  };
-}
+const cliEnv = (app: TestApp) => cliEnvFor(app, TEST_SECRETS);
 
 /** Waits (bounded) until `check` holds. */
 async function eventually(check: () => Promise<boolean>, seconds: number): Promise<boolean> {
