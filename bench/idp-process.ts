@@ -48,6 +48,8 @@ async function main() {
       passwords: { memoryCost: 19456, timeCost: 2, parallelism: 1 },
       // No key-rotation polling inside a measurement window (one query per 30 s in production).
       keys: { pollSeconds: 3600 },
+      // BENCH_AUDIT_STORE=false: audit events as log lines only, to measure what the stored audit trail adds.
+      audit: { store: process.env.BENCH_AUDIT_STORE !== 'false' },
     },
   });
   const destination = pino.destination({ dest: '/dev/null', sync: false });

@@ -46,7 +46,7 @@ const SETTINGS = {
   argon2Iterations: number('BENCH_ARGON2_ITERATIONS', 30),
   /** The measured runs share what is left of this (from the start of `npm run bench`), whatever the caps say. */
   budgetMs: number('BENCH_BUDGET_S', 270) * 1000,
-  scenarios: list('BENCH_SCENARIOS', ['client_credentials', 'userinfo', 'introspection', 'refresh', 'login', 'saml_sso']),
+  scenarios: list('BENCH_SCENARIOS', ['client_credentials', 'userinfo', 'introspection', 'refresh', 'login', 'saml_sso', 'directory']),
   samlOps: number('BENCH_SAML_OPS', 1000),
   samlConcurrency: number('BENCH_SAML_CONCURRENCY', 4),
   samlTimeCapMs: number('BENCH_SAML_TIME_CAP_S', 40) * 1000,
@@ -375,6 +375,12 @@ async function main() {
       results, argon2, ...summary,
     }, null, 2)}\n`);
     console.log(`\nJSON: ${path.relative(process.cwd(), file)}`);
+  }
+  // The management plane (bench/directory.ts): user search at 10k and 100k accounts, and the audit trail's cost.
+  if (SETTINGS.scenarios.includes('directory')) {
+    const { formatDirectoryBench, runDirectoryBench } = await import('./directory.ts');
+    log('directory: user search at 10k and 100k accounts, audit trail cost (its own MongoDB)');
+    console.log(formatDirectoryBench(await runDirectoryBench()));
   }
   if (results.some((r) => r.errors > 0)) {
     console.error('some operations failed: see errors and firstError above');
