@@ -3,6 +3,7 @@ import { linkFrom, linkTo } from '../helpers/account-flows.ts';
 import { managementClient } from '../helpers/admin-api.ts';
 import { Browser } from '../helpers/browser.ts';
 import { authorizationRequest, client, RP_REDIRECT, registerRp, signIn, type Rp } from '../helpers/rp.ts';
+import { completeSignIn, createTestSp, readPostForm } from '../helpers/saml-sp.ts';
 import { startMailbox, type Mailbox } from '../helpers/smtp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -199,6 +200,21 @@ describe('SCIM 2.0 server', () => {
     // Scope-released claims come from userinfo (OIDC Core §5.4; the engine conforms ID token claims to it).
     const userinfo = await client.fetchUserInfo(rp.config, tokens.access_token, tokens.claims()!.sub);
     expect(userinfo.groups).toEqual(['Sales Team']);
+  });
+
+  test('a SAML SP whose mapping names the groups claim receives the groups as one multi-valued attribute', async () => {
+    const { body: member } = await scim('POST', '/Users', newUser('saml.member@corp.example', { password: 'saml member passphrase' }));
+    await app.container.users.update(member.id, { emailVerified: true }, { type: 'system' });
+    for (const displayName of ['Partners', 'Auditors']) await scim('POST', '/Groups', { schemas: [GROUP], displayName, members: [{ value: member.id }] });
+    const sp = await createTestSp(app, 'groups');
+    await app.container.saml.sps.add(sp.metadata, {
+      firstParty: true,
+      attributes: [{ claim: 'email', name: 'email', nameFormat: 'basic' }, { claim: 'groups', name: 'memberOf', nameFormat: 'basic' }],
+    });
+    const browser = new Browser();
+    const page = await completeSignIn(browser, await browser.get(await sp.saml.getAuthorizeUrlAsync('', undefined, {})), { email: 'saml.member@corp.example', password: 'saml member passphrase' });
+    const { profile } = await sp.saml.validatePostResponseAsync({ SAMLResponse: readPostForm(page).fields.SAMLResponse! });
+    expect(profile!.memberOf).toEqual(['Auditors', 'Partners']);
   });
 
   test('a SCIM-created user without a password signs in after the password reset mail', async () => {
