@@ -25,12 +25,13 @@ export interface Store {
 /** Operator commands are audit events (`admin.command.succeeded|failed`); listing is not. */
 function auditCommand(container: Container, command: string | undefined, error?: unknown): void {
   if (!command || command.endsWith(' list')) return;
-  const actor = { type: 'cli' as const, id: safeUserName() };
+  const actor = { type: 'cli' as const, id: operatorName() };
   if (error === undefined) container.audit('admin.command.succeeded', { command, actor });
   else container.audit('admin.command.failed', { command, actor, reason: String((error as { code?: string }).code ?? (error as Error).message ?? error).slice(0, 200) });
 }
 
-function safeUserName(): string | undefined {
+/** The operating-system user running the command, named as the actor of what it changes. */
+export function operatorName(): string | undefined {
   try {
     return userInfo().username;
   } catch {

@@ -1,7 +1,7 @@
 import { publicAccount } from '../accounts/public-account.ts';
 import { email as emailSchema } from '../interaction/forms.ts';
 import { defineCommand, UsageError, type CommandGroup, type ParsedArgs } from './command.ts';
-import { withContainer } from './cli-context.ts';
+import { operatorName, withContainer } from './cli-context.ts';
 
 // Customer accounts created by an operator (seed data, support). Output is the public view of an account
 // (src/accounts/public-account.ts): a password hash never reaches a terminal or a log.
@@ -35,7 +35,10 @@ export const usersCommands: CommandGroup = {
     summary: 'create an account (the email must be new, case-insensitively)',
     options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, verified: { type: 'boolean' } },
     parse: parseNewUser,
-    run: (user, store) => withContainer(store, async (c) => publicAccount(await c.accounts.createByAdmin(user))),
+    // The same directory call as the admin API's createUser and SCIM's POST /Users.
+    run: (user, store) => withContainer(store, async (c) => publicAccount(await c.users.create(
+      { email: user.email, password: user.password, name: user.name, verified: user.verified }, { type: 'cli', id: operatorName() },
+    ))),
   }),
   list: defineCommand({
     usage: 'users list [--limit <n>] [--skip <n>]',
