@@ -67,6 +67,7 @@ export function createApp(container: Container): Koa {
     // Bearer-token APIs: no cookies, so no CSRF middleware; their own JSON error format.
     ...container.admin.middleware,
     container.scim.middleware,
+    container.adminConsole.router(formMiddleware).routes() as Koa.Middleware,
     opsRouter.routes() as Koa.Middleware,
     interactionRouter.routes() as Koa.Middleware,
     mailLinksRouter.routes() as Koa.Middleware,
@@ -78,7 +79,7 @@ export function createApp(container: Container): Koa {
     container.samlSp.router(samlForm).routes() as Koa.Middleware,
     ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
   ];
-  app.use(onlyUnder(['/static/', '/admin/api/', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
+  app.use(onlyUnder(['/static/', '/admin', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
     // SAML logout joins the engine's own logout confirmation (src/saml/idp/saml.router.ts).
     '/session/end/confirm'], compose(ours)));
   app.use(engineOutageAs503(pages));

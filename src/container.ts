@@ -35,6 +35,8 @@ import { createProvider, type Provider } from './oidc/provider.ts';
 import { createAuditModule } from './audit/audit.module.ts';
 import { createAdminModule } from './admin/admin.module.ts';
 import { createScimModule } from './scim/scim.module.ts';
+import { createConsoleModule } from './console/console.module.ts';
+import { consoleClientMetadata } from './console/console-client.ts';
 import { createUserDirectory } from './accounts/user-directory.service.ts';
 import { createAccountSessions } from './oidc/account-sessions.ts';
 import { createGroupService } from './groups/group.service.ts';
@@ -155,6 +157,11 @@ export async function createContainer(config: Config, connection: Connection, mo
     clientExists,
   });
 
+  await clients.ensureInternal(consoleClientMetadata(config.issuer));
+  const adminConsole = createConsoleModule({
+    config, provider: currentProvider, pages, invoker: admin.invoker, schema: profileCapability.schema, accounts: models.Account, events: models.AuditEvent,
+  });
+
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
   const accountSections: AccountSection[] = [
     { href: '/account/security', label: 'mfa.account.title' }, federation.accountSection, ...profileCapability.accountSections,
@@ -162,7 +169,7 @@ export async function createContainer(config: Config, connection: Connection, mo
 
   return {
     config, connection, logger, models, audit, auditTrail, views, i18n, pages, mailer, mailQueue, limits, keyStore,
-    accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin, scim,
+    accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin, scim, adminConsole,
     provider: currentProvider,
     reloadKeysIfRotated,
     clients,

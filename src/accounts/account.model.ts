@@ -46,6 +46,8 @@ export interface AccountDocument {
   externalId?: string;
   /** Ids of the groups the account belongs to (src/groups), released as the `groups` claim. */
   groups?: string[];
+  /** Roles in the admin console (src/console): `admin` changes everything, `auditor` reads everything. */
+  roles?: Array<'admin' | 'auditor'>;
   lastLoginAt?: Date;
   createdAt: Date;
   updatedAt: Date;
@@ -74,6 +76,7 @@ export const accountSchema = new Schema<AccountDocument>({
   profiling: { type: Schema.Types.Mixed, default: undefined },
   externalId: { type: String, default: undefined },
   groups: { type: [String], default: undefined },
+  roles: { type: [String], enum: ['admin', 'auditor'], default: undefined },
   lastLoginAt: Date,
 }, { timestamps: true, versionKey: false, collection: 'accounts' });
 

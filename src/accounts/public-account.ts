@@ -12,6 +12,7 @@ export function publicAccount(account: AccountDocument) {
     ...(account.custom ? { custom: account.custom } : {}),
     ...(account.externalId ? { external_id: account.externalId } : {}),
     ...(account.groups?.length ? { groups: account.groups } : {}),
+    ...(account.roles?.length ? { roles: account.roles } : {}),
     has_password: Boolean(account.passwordHash),
     created_at: account.createdAt,
     updated_at: account.updatedAt,

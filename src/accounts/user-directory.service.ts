@@ -201,6 +201,16 @@ export function createUserDirectory(deps: UserDirectoryDeps) {
       return result.modifiedCount === 1;
     },
 
+    /** The account's roles in the admin console (replaced as a whole; [] removes every role). */
+    async setRoles(id: string, roles: Array<'admin' | 'auditor'>, actor: AuditActor): Promise<AccountDocument> {
+      const unique = [...new Set(roles)];
+      const update = unique.length ? { $set: { roles: unique } } : { $unset: { roles: 1 } };
+      const result = await models.Account.updateOne({ _id: id }, update).exec();
+      if (result.matchedCount === 0) throw new AppError('account.not_found', 404);
+      audit('user.roles_changed', { accountId: id, actor, roles: unique });
+      return get(id);
+    },
+
     /** Removes every second factor and remembered device: the person signs in with the password and enrols anew. */
     async resetFactors(id: string, actor: AuditActor): Promise<number> {
       await get(id);

@@ -6,6 +6,7 @@ import type { Audit } from '../ops/audit.ts';
 import { adminApiResource, MANAGEMENT_SCOPES } from '../oidc/resource-servers.ts';
 import { apiMiddleware } from './api-router.ts';
 import { createBearerVerifier } from './bearer-auth.ts';
+import { createOperationInvoker } from './operation-invoker.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import type { Operation } from './operation.ts';
 import type { AdminDeps } from './operations/admin-deps.ts';
@@ -18,6 +19,7 @@ import { userOperations } from './operations/users.operations.ts';
 // clients holding a client_credentials token of our engine for the admin API's resource indicator.
 
 export const ADMIN_API_PREFIX = '/admin/api/v1';
+const ADMIN_SCOPES = { read: [MANAGEMENT_SCOPES.adminRead, MANAGEMENT_SCOPES.admin], write: [MANAGEMENT_SCOPES.admin] };
 export const OPENAPI_PATH = '/admin/api/openapi.json';
 
 export function createAdminModule(deps: AdminDeps & {
@@ -47,11 +49,13 @@ export function createAdminModule(deps: AdminDeps & {
   });
   const api = apiMiddleware({
     prefix: ADMIN_API_PREFIX, baseUrl: `${config.issuer}${ADMIN_API_PREFIX}`, operations, verifier, audit: deps.audit,
-    scopes: { read: [MANAGEMENT_SCOPES.adminRead, MANAGEMENT_SCOPES.admin], write: [MANAGEMENT_SCOPES.admin] },
+    scopes: ADMIN_SCOPES,
   });
   return {
     document,
     operations,
+    /** The same operations in-process, for the admin console (src/console). */
+    invoker: createOperationInvoker({ operations, baseUrl: `${config.issuer}${ADMIN_API_PREFIX}`, scopes: ADMIN_SCOPES }),
     middleware: [documentRouter.routes() as Middleware, api],
   };
 }

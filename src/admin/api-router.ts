@@ -1,11 +1,11 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
-import type { z } from 'zod';
 import type { Audit } from '../ops/audit.ts';
 import type { BearerVerifier } from './bearer-auth.ts';
-import { isExplicit, type Operation } from './operation.ts';
-import { ApiProblem, invalidRequest, sendProblem, toProblem } from './problem.ts';
+import type { Operation } from './operation.ts';
+import { createOperationInvoker } from './operation-invoker.ts';
+import { ApiProblem, sendProblem, toProblem } from './problem.ts';
 
 // Serves declared operations under a prefix: bearer token -> scope -> zod-validated params, query and JSON body ->
 // handler -> JSON (or problem+json). Nothing is read from the request that the operation did not declare.
@@ -24,13 +24,8 @@ export interface ApiRouterOptions {
   /** Error answers of another shape than RFC 9457 (SCIM's own error schema). */
   renderProblem?: (ctx: Context, problem: ApiProblem) => void;
   bodyTypes?: string[];
-}
-
-function parse<T>(schema: z.ZodType<T> | undefined, value: unknown, where: string): T {
-  if (!schema) return undefined as T;
-  const result = schema.safeParse(value);
-  if (!result.success) throw invalidRequest(result.error, where);
-  return result.data;
+  /** The Bearer challenge's realm (RFC 6750 §3). */
+  realm?: string;
 }
 
 /** Koa middleware for the routes, answering unknown paths under the prefix in the API's own error format. */
@@ -70,34 +65,23 @@ function createApiRouter(options: ApiRouterOptions): Router {
     }
   };
 
+  const invoker = createOperationInvoker(options);
   for (const operation of options.operations) {
     const koaPath = operation.path.replace(/\{(\w+)\}/g, ':$1');
     const handler: Middleware = async (ctx) => {
       const principal = await options.verifier.authenticate(ctx.get('authorization') || undefined);
-      options.verifier.requireScope(principal, operation.access === 'read' ? options.scopes.read : options.scopes.write);
       if (operation.body && !ctx.is(options.bodyTypes ?? ['application/json'])) {
         throw new ApiProblem(415, 'request.unsupported_media_type', `send the body as ${(options.bodyTypes ?? ['application/json'])[0]}`);
       }
-      const input = {
-        params: parse(operation.params, ctx.params, 'path'),
-        query: parse(operation.query, ctx.query, 'query'),
-        body: parse(operation.body, (ctx.request as { body?: unknown }).body, 'body'),
-        actor: { type: 'client' as const, id: principal.clientId },
-        baseUrl: options.baseUrl,
-        ctx,
-      };
-      const result = await operation.handle(input);
-      const [first] = operation.responses;
-      const status = isExplicit(result) ? result.$status : first!.status;
-      const body = isExplicit(result) ? result.$body : result;
-      for (const [name, value] of Object.entries(isExplicit(result) ? result.$headers ?? {} : {})) ctx.set(name, value);
-      if (body !== undefined && status !== 204) {
-        ctx.body = body;
+      const result = await invoker.run(operation, { params: ctx.params, query: ctx.query, body: (ctx.request as { body?: unknown }).body }, principal, ctx);
+      for (const [name, value] of Object.entries(result.headers)) ctx.set(name, value);
+      if (result.body !== undefined && result.status !== 204) {
+        ctx.body = result.body;
         ctx.type = options.jsonType ?? 'application/json';
       } else {
         ctx.body = null; // an empty answer, not koa's status text (set before the status, or koa makes it a 204)
       }
-      ctx.status = status;
+      ctx.status = result.status;
     };
     router[operation.method](koaPath, guard, ...(operation.body ? [json] : []), handler);
   }

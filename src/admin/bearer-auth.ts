@@ -15,8 +15,18 @@ export interface TokenClaims extends JWTPayload {
 export interface BearerPrincipal {
   clientId: string;
   scopes: Set<string>;
+  /** The signed-in person acting through the client (a delegated token, or the admin console), if any. */
+  accountId?: string;
   /** The token's own id, named in audit events. */
   tokenId?: string;
+}
+
+/** 403 insufficient_scope unless the principal holds one of `scopes`. */
+export function requireScope(principal: BearerPrincipal, scopes: string[], realm = 'admin'): void {
+  if (scopes.some((scope) => principal.scopes.has(scope))) return;
+  throw new ApiProblem(403, 'auth.insufficient_scope', `this operation needs the scope ${scopes.join(' or ')}`, {
+    headers: { 'WWW-Authenticate': `Bearer realm="${realm}", error="insufficient_scope", scope="${scopes.join(' ')}"` },
+  });
 }
 
 const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k'];
@@ -75,13 +85,6 @@ export function createBearerVerifier(deps: { keyStore: KeyStore; issuer: string;
       if (typeof claims.client_id !== 'string' || claims.sub !== claims.client_id) throw unauthorized('invalid_token', 'the access token is not a client token');
       if (!(await deps.clientExists(claims.client_id))) throw unauthorized('invalid_token', 'the client of this token no longer exists');
       return { clientId: claims.client_id, scopes: new Set((claims.scope ?? '').split(' ').filter(Boolean)), tokenId: claims.jti };
-    },
-    /** 403 insufficient_scope unless the principal holds one of `scopes`. */
-    requireScope(principal: BearerPrincipal, scopes: string[]): void {
-      if (scopes.some((scope) => principal.scopes.has(scope))) return;
-      throw new ApiProblem(403, 'auth.insufficient_scope', `this operation needs the scope ${scopes.join(' or ')}`, {
-        headers: { 'WWW-Authenticate': challenge('insufficient_scope', undefined, scopes.join(' ')) },
-      });
     },
   };
 }

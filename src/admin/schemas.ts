@@ -15,6 +15,7 @@ export const userSchema = z.object({
   custom: z.record(z.string(), z.unknown()).optional().describe('custom attributes of the attribute schema'),
   external_id: z.string().optional().describe('id in a provisioning directory (SCIM externalId)'),
   groups: z.array(z.string()).optional().describe('ids of the groups the account belongs to'),
+  roles: z.array(z.enum(['admin', 'auditor'])).optional().describe('admin console roles'),
   has_password: z.boolean(),
   created_at: when,
   updated_at: when.optional(),

@@ -1,4 +1,5 @@
 import { publicAccount } from '../accounts/public-account.ts';
+import { AppError } from '../http/app-error.ts';
 import { email as emailSchema } from '../interaction/forms.ts';
 import { defineCommand, UsageError, type CommandGroup, type ParsedArgs } from './command.ts';
 import { operatorName, withContainer } from './cli-context.ts';
@@ -7,19 +8,29 @@ import { operatorName, withContainer } from './cli-context.ts';
 // (src/accounts/public-account.ts): a password hash never reaches a terminal or a log.
 export { publicAccount };
 
+type Role = 'admin' | 'auditor';
+const ROLES: readonly Role[] = ['admin', 'auditor'];
+
 interface NewUser {
   email: string;
   password: string;
   name?: string;
   verified: boolean;
+  role?: Role;
+}
+
+function parseRole(value: unknown): Role | undefined {
+  if (value === undefined) return undefined;
+  if (!ROLES.includes(value as Role)) throw new UsageError(`--role must be one of ${ROLES.join(', ')}`);
+  return value as Role;
 }
 
 function parseNewUser({ values }: ParsedArgs): NewUser {
-  const { email, password, name, verified } = values as { email?: string; password?: string; name?: string; verified?: boolean };
+  const { email, password, name, verified, role } = values as { email?: string; password?: string; name?: string; verified?: boolean; role?: string };
   if (email === undefined || password === undefined) throw new UsageError('users add needs --email and --password');
   const checked = emailSchema.safeParse(email);
   if (!checked.success) throw new UsageError(`not an email address: ${email}`);
-  return { email: checked.data, password, verified: verified ?? false, ...(name ? { name } : {}) };
+  return { email: checked.data, password, verified: verified ?? false, role: parseRole(role), ...(name ? { name } : {}) };
 }
 
 function count(value: unknown, fallback: number, name: string): number {
@@ -31,14 +42,31 @@ function count(value: unknown, fallback: number, name: string): number {
 
 export const usersCommands: CommandGroup = {
   add: defineCommand({
-    usage: 'users add --email <email> --password <password> [--name <name>] [--verified]',
-    summary: 'create an account (the email must be new, case-insensitively)',
-    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, verified: { type: 'boolean' } },
+    usage: 'users add --email <email> --password <password> [--name <name>] [--verified] [--role admin|auditor]',
+    summary: 'create an account (the email must be new, case-insensitively); --role gives it an admin console role',
+    options: { email: { type: 'string' }, password: { type: 'string' }, name: { type: 'string' }, verified: { type: 'boolean' }, role: { type: 'string' } },
     parse: parseNewUser,
     // The same directory call as the admin API's createUser and SCIM's POST /Users.
-    run: (user, store) => withContainer(store, async (c) => publicAccount(await c.users.create(
-      { email: user.email, password: user.password, name: user.name, verified: user.verified }, { type: 'cli', id: operatorName() },
-    ))),
+    run: (user, store) => withContainer(store, async (c) => {
+      const actor = { type: 'cli' as const, id: operatorName() };
+      const account = await c.users.create({ email: user.email, password: user.password, name: user.name, verified: user.verified }, actor);
+      return publicAccount(user.role ? await c.users.setRoles(account._id, [user.role], actor) : account);
+    }),
+  }),
+  role: defineCommand({
+    usage: 'users role <account id|email> <admin|auditor|none>',
+    summary: 'set the admin console role of an account (admin changes, auditor reads; none removes it)',
+    positionals: 2,
+    parse: ({ positionals }) => {
+      const [who, role] = positionals as [string, string];
+      if (role !== 'none' && !ROLES.includes(role as Role)) throw new UsageError('the role must be admin, auditor or none');
+      return { who, roles: role === 'none' ? [] : [role as Role] };
+    },
+    run: ({ who, roles }, store) => withContainer(store, async (c) => {
+      const account = who.includes('@') ? await c.accountRepository.findByEmail(who) : await c.accountRepository.findById(who);
+      if (!account) throw new AppError('account.not_found', 404);
+      return publicAccount(await c.users.setRoles(account._id, roles, { type: 'cli', id: operatorName() }));
+    }),
   }),
   list: defineCommand({
     usage: 'users list [--limit <n>] [--skip <n>]',

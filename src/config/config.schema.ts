@@ -165,6 +165,10 @@ export const configSchema = z.object({
     accessTokenTTL: seconds(600, 'lifetime of access tokens for the admin API and SCIM'),
   }).prefault({}).describe('the management APIs: admin REST API at /admin/api/v1 and SCIM 2.0 at /scim/v2'),
 
+  console: z.object({
+    sessionSeconds: seconds(1800, 'how recent an MFA sign-in must be to use the admin console (its sessions are short)'),
+  }).prefault({}).describe('the admin console at /admin'),
+
   scim: z.object({
     emailsVerified: z.boolean().default(false)
       .describe('treat addresses provisioned by SCIM as verified (only for a directory that owns its users\' mailboxes)'),

@@ -10,6 +10,8 @@ export interface RenderOptions {
   uiLocales?: string;
   /** The client's redirect_uri, so the CSP lets the redirects after our form reach it. */
   redirectUri?: string;
+  /** views/layouts/<layout>.hbs (main by default; the admin console has its own). */
+  layout?: string;
 }
 
 export interface Pages {
@@ -31,7 +33,7 @@ export function createPages(views: Views, i18n: I18n, config: Config): Pages {
       ctx.status = options.status ?? 200;
       ctx.type = 'html';
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = views.page(name, model, { locale: chosen, t: i18n.t(chosen), csrfToken: ctx.state.csrfToken });
+      ctx.body = views.page(name, model, { locale: chosen, t: i18n.t(chosen), csrfToken: ctx.state.csrfToken }, options.layout);
     },
   };
 }

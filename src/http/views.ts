@@ -14,8 +14,8 @@ export interface ViewContext {
 }
 
 export interface Views {
-  /** A page: views/<name>.hbs inside views/layouts/main.hbs. */
-  page(name: string, model: Record<string, unknown>, context: ViewContext): string;
+  /** A page: views/<name>.hbs inside views/layouts/<layout>.hbs (main by default). */
+  page(name: string, model: Record<string, unknown>, context: ViewContext, layout?: string): string;
   /** A mail part: views/mails/<name>/<part>.hbs (text parts are not HTML-escaped). */
   mail(name: string, part: 'subject' | 'html' | 'text', model: Record<string, unknown>, context: ViewContext): string;
 }
@@ -30,6 +30,8 @@ export function createViews(viewsDir: string): Views {
     });
     hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
     hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''));
+    // An RFC 3339 time as `YYYY-MM-DD HH:MM` (UTC), the same in every locale.
+    hbs.registerHelper('datetime', (value: unknown) => (typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}/.test(value) ? `${value.slice(0, 10)} ${value.slice(11, 16)}` : ''));
   }
   const partialsDir = path.join(viewsDir, 'partials');
   if (existsSync(partialsDir)) {
@@ -53,10 +55,10 @@ export function createViews(viewsDir: string): Views {
   });
 
   return {
-    page(name, model, context) {
+    page(name, model, context, layout = 'main') {
       const root = data(model, context);
       const body = compile(html, `${name}.hbs`)(root);
-      return compile(html, 'layouts/main.hbs')({ ...root, body: new Handlebars.SafeString(body) });
+      return compile(html, `layouts/${layout}.hbs`)({ ...root, body: new Handlebars.SafeString(body) });
     },
     mail(name, part, model, context) {
       const file = `mails/${name}/${part}.hbs`;

@@ -82,7 +82,7 @@ export function createScimModule(deps: {
     prefix: SCIM_PREFIX, baseUrl: base, operations: [...discovery, ...resources('Users', users), ...resources('Groups', groups)],
     verifier: createBearerVerifier({ keyStore: deps.keyStore, issuer: deps.config.issuer, audience: scimResource(deps.config.issuer), realm: 'scim', clientExists: deps.clientExists }),
     scopes: { read: [MANAGEMENT_SCOPES.scim], write: [MANAGEMENT_SCOPES.scim] },
-    audit: deps.audit, jsonType: SCIM_JSON, renderProblem: renderScimProblem, bodyTypes: [SCIM_JSON, 'application/json'],
+    audit: deps.audit, realm: 'scim', jsonType: SCIM_JSON, renderProblem: renderScimProblem, bodyTypes: [SCIM_JSON, 'application/json'],
   });
   return { middleware, enterprise };
 }

@@ -213,6 +213,19 @@ describe('admin API', () => {
     expect(listed.status).toBe(200);
   });
 
+  test('idp users add --role and idp users role set and remove admin console roles', async () => {
+    const added = await runIdp(['users', 'add', '--email', 'ops@example.jp', '--password', 'ops passphrase 123', '--verified', '--role', 'admin'], cliEnv(app));
+    expect(added.stderr).toBe('');
+    expect(JSON.parse(added.stdout)).toMatchObject({ email: 'ops@example.jp', roles: ['admin'] });
+    const changed = await runIdp(['users', 'role', 'ops@example.jp', 'auditor'], cliEnv(app));
+    expect(JSON.parse(changed.stdout).roles).toEqual(['auditor']);
+    const removed = await runIdp(['users', 'role', 'ops@example.jp', 'none'], cliEnv(app));
+    expect(JSON.parse(removed.stdout).roles).toBeUndefined();
+    const wrong = await runIdp(['users', 'role', 'ops@example.jp', 'root'], cliEnv(app));
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/^idp: the role must be admin, auditor or none/);
+  });
+
   test('send a password reset mail to an account', async () => {
     const created = await api.call('createUser', { body: { email: 'reset-me@example.jp' } });
     expect((await api.call('sendPasswordReset', { params: { id: created.body.id } })).status).toBe(202);

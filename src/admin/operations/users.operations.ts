@@ -98,6 +98,13 @@ export function userOperations(deps: AdminDeps): Operation[] {
       handle: async ({ params, actor }) => view(await users.setStatus(params.id, 'active', actor)),
     }),
     defineOperation({
+      operationId: 'setUserRoles', method: 'put', path: '/users/{id}/roles', tag: 'Users', access: 'write',
+      summary: 'Set the admin console roles of an account (admin: read and write, auditor: read only)', params: idParams,
+      body: z.object({ roles: z.array(z.enum(['admin', 'auditor'])).max(2) }).strict(),
+      responses: [{ status: 200, description: 'The account', schema: userSchema }],
+      handle: async ({ params, body, actor }) => view(await users.setRoles(params.id, body.roles, actor)),
+    }),
+    defineOperation({
       operationId: 'sendPasswordReset', method: 'post', path: '/users/{id}/password-reset', tag: 'Users', access: 'write',
       summary: 'Mail the person a single-use link to set a new password', params: idParams,
       responses: [{ status: 202, description: 'The mail is on its way' }],
