@@ -1,8 +1,7 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { ConsoleAuth, ConsoleUser } from './console-auth.ts';
-import { lines, text, type ConsolePages } from './console-page.ts';
-import { forbidden } from './users.section.ts';
+import { lines, text, confirmation, consoleRoute, type ConsolePages } from './console-page.ts';
 
 // Applications: OIDC clients, created from a form with the metadata that matters (the secret is shown once), edited
 // (redirect URIs, MFA policy, required attributes, legal documents, branding), secret rotation and removal.
@@ -60,22 +59,18 @@ export function registerApplicationPages(router: Router, deps: { auth: ConsoleAu
     }, status);
   }
 
-  router.get('/admin/clients', ...deps.form, async (ctx) => {
-    const user = await auth.require(ctx);
-    if (!user) return forbidden(ctx, pages);
+  router.get('/admin/clients', ...deps.form, consoleRoute(auth, pages, async (ctx, user) => {
     await list(ctx, user);
-  });
+  }));
 
-  router.post('/admin/clients', ...deps.form, async (ctx) => {
-    const user = await auth.require(ctx);
-    if (!user) return forbidden(ctx, pages);
+  router.post('/admin/clients', ...deps.form, consoleRoute(auth, pages, async (ctx, user) => {
     const form = (ctx.request.body ?? {}) as Record<string, string>;
     if (form.action !== 'create') return list(ctx, user, { error: { code: 'request.invalid' } }, 400);
     const created = await pages.call(ctx, user, 'createClient', { body: clientMetadata(form, true) });
     if (!created.ok) return list(ctx, user, { error: created.error, values: form }, created.status);
     // The secret is shown here, once: it is stored only as the engine keeps it and never listed again.
     pages.render(ctx, user, 'client-created', { title: 'console.clients.created', client: created.body }, 201);
-  });
+  }));
 
   async function show(ctx: Context, user: ConsoleUser, id: string, extra: Record<string, unknown> = {}, status = 200) {
     const client = await pages.call(ctx, user, 'getClient', { params: { id } });
@@ -83,22 +78,15 @@ export function registerApplicationPages(router: Router, deps: { auth: ConsoleAu
     pages.render(ctx, user, 'client', { title: 'console.client.title', client: clientView(client.body), ...extra }, status);
   }
 
-  router.get('/admin/clients/:id', ...deps.form, async (ctx) => {
-    const user = await auth.require(ctx);
-    if (!user) return forbidden(ctx, pages);
+  router.get('/admin/clients/:id', ...deps.form, consoleRoute(auth, pages, async (ctx, user) => {
     await show(ctx, user, ctx.params.id!, { done: text(ctx.query.done) ? `console.done.${ctx.query.done}` : undefined });
-  });
+  }));
 
-  router.post('/admin/clients/:id', ...deps.form, async (ctx) => {
-    const user = await auth.require(ctx);
-    if (!user) return forbidden(ctx, pages);
+  router.post('/admin/clients/:id', ...deps.form, consoleRoute(auth, pages, async (ctx, user) => {
     const id = ctx.params.id!;
     const form = (ctx.request.body ?? {}) as Record<string, string>;
     if ((form.action === 'delete' || form.action === 'rotate_secret') && form.confirmed !== 'yes') {
-      return pages.render(ctx, user, 'confirm', {
-        title: 'console.confirm.title', question: `console.confirm.client_${form.action}`, action: `/admin/clients/${encodeURIComponent(id)}`,
-        fields: [{ name: 'action', value: form.action }], back: `/admin/clients/${encodeURIComponent(id)}`,
-      });
+      return confirmation(pages, ctx, user, `console.confirm.client_${form.action}`, `/admin/clients/${encodeURIComponent(id)}`, [{ name: 'action', value: form.action }]);
     }
     if (form.action === 'rotate_secret') {
       const rotated = await pages.call(ctx, user, 'rotateClientSecret', { params: { id } });
@@ -112,5 +100,5 @@ export function registerApplicationPages(router: Router, deps: { auth: ConsoleAu
     if (!result.ok) return show(ctx, user, id, { error: result.error }, result.status);
     ctx.status = 303;
     ctx.redirect(form.action === 'delete' ? '/admin/clients' : `/admin/clients/${encodeURIComponent(id)}?done=saved`);
-  });
+  }));
 }

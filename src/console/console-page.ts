@@ -1,8 +1,8 @@
-import type { Context } from 'koa';
+import type { Context, Middleware } from 'koa';
 import type { OperationInvoker } from '../admin/operation-invoker.ts';
 import { ApiProblem, toProblem } from '../admin/problem.ts';
 import type { Pages } from '../http/pages.ts';
-import type { ConsoleUser } from './console-auth.ts';
+import type { ConsoleAuth, ConsoleUser } from './console-auth.ts';
 
 // What every console page shares: the layout with its navigation, the signed-in person and role, and calls into
 // the admin API's operations as that person (the API's own scope checks and validation apply).
@@ -59,3 +59,17 @@ export type ConsolePages = ReturnType<typeof createConsolePages>;
 /** One line per entry of a textarea (redirect URIs ...), blank lines dropped. */
 export const lines = (value: unknown): string[] => (typeof value === 'string' ? value.split(/\r?\n/).map((l) => l.trim()).filter(Boolean) : []);
 export const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() ? value.trim() : undefined);
+
+/** A console page handler: runs only for a signed-in person with a console role (else the sign-in or 403 is answered). */
+export function consoleRoute(auth: ConsoleAuth, pages: ConsolePages, page: (ctx: Context, user: ConsoleUser) => Promise<void>): Middleware {
+  return async (ctx) => {
+    const user = await auth.require(ctx);
+    if (user) return page(ctx, user);
+    if (ctx.status === 403) pages.renderForbidden(ctx);
+  };
+}
+
+/** The confirmation step of a destructive action: the same POST again, with confirmed=yes. */
+export function confirmation(pages: ConsolePages, ctx: Context, user: ConsoleUser, question: string, action: string, fields: Array<{ name: string; value: string }>, back = action) {
+  pages.render(ctx, user, 'confirm', { title: 'console.confirm.title', question, action, fields, back });
+}

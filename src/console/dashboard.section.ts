@@ -3,9 +3,8 @@ import type { Middleware } from 'koa';
 import type { AccountModel } from '../accounts/account.model.ts';
 import type { AuditEventModel } from '../audit/audit-event.model.ts';
 import type { ConsoleAuth } from './console-auth.ts';
-import type { ConsolePages } from './console-page.ts';
+import { consoleRoute, type ConsolePages } from './console-page.ts';
 import { barChart } from './svg-chart.ts';
-import { forbidden } from './users.section.ts';
 import { Types } from 'mongoose';
 
 // The dashboard: sign-ins, sign-ups, MFA challenges and MFA failures per day over the last 30 days (from the stored
@@ -41,9 +40,7 @@ export async function activeAccounts(events: AuditEventModel, now = new Date()):
 }
 
 export function registerDashboard(router: Router, deps: { auth: ConsoleAuth; pages: ConsolePages; form: Middleware[]; events: AuditEventModel; accounts: AccountModel }) {
-  router.get('/admin', ...deps.form, async (ctx) => {
-    const user = await deps.auth.require(ctx);
-    if (!user) return forbidden(ctx, deps.pages);
+  router.get('/admin', ...deps.form, consoleRoute(deps.auth, deps.pages, async (ctx, user) => {
     const [series, activeUsers, totalUsers] = await Promise.all([
       dailyCounts(deps.events), activeAccounts(deps.events), deps.accounts.estimatedDocumentCount().exec(),
     ]);
@@ -51,5 +48,5 @@ export function registerDashboard(router: Router, deps: { auth: ConsoleAuth; pag
       title: 'console.dashboard.title', activeUsers, totalUsers,
       charts: series.map((s) => ({ key: s.key, label: s.label, total: s.values.reduce((sum, v) => sum + v.n, 0), chart: barChart(s.values) })),
     });
-  });
+  }));
 }

@@ -1,9 +1,8 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { ConsoleAuth, ConsoleUser } from './console-auth.ts';
-import { text, type ConsolePages } from './console-page.ts';
+import { text, confirmation, consoleRoute, type ConsolePages } from './console-page.ts';
 import { fetchMetadata, MetadataFetchError } from './metadata-fetch.ts';
-import { forbidden } from './users.section.ts';
 
 // SAML service providers (from a metadata file's text or a URL, with attribute mapping and NameID format) and
 // upstream connectors (the same JSON as `idp connectors add`).
@@ -28,13 +27,9 @@ export function registerFederationPages(router: Router, deps: { auth: ConsoleAut
     const connectors = await pages.call(ctx, user, 'listConnectors');
     pages.render(ctx, user, 'connectors', { title: 'console.connectors.title', connectors: connectors.body?.items ?? [], ...extra }, status);
   }
-  const guard = (page: (ctx: Context, user: ConsoleUser) => Promise<void>): Middleware => async (ctx) => {
-    const user = await auth.require(ctx);
-    if (!user) return forbidden(ctx, pages);
-    await page(ctx, user);
-  };
+  const guard = (page: (ctx: Context, user: ConsoleUser) => Promise<void>) => consoleRoute(auth, pages, page);
   const confirm = (ctx: Context, user: ConsoleUser, question: string, action: string, fields: Array<{ name: string; value: string }>) =>
-    pages.render(ctx, user, 'confirm', { title: 'console.confirm.title', question, action, fields, back: action });
+    confirmation(pages, ctx, user, question, action, fields);
 
   router.get('/admin/saml', ...deps.form, guard((ctx, user) => listSps(ctx, user)));
   router.post('/admin/saml', ...deps.form, guard(async (ctx, user) => {

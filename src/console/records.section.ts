@@ -1,18 +1,13 @@
 import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { ConsoleAuth, ConsoleUser } from './console-auth.ts';
-import { text, type ConsolePages } from './console-page.ts';
-import { forbidden } from './users.section.ts';
+import { text, confirmation, consoleRoute, type ConsolePages } from './console-page.ts';
 
 // Legal documents (add a draft version as JSON, publish it) and the audit log with its filters.
 
 export function registerRecordPages(router: Router, deps: { auth: ConsoleAuth; pages: ConsolePages; form: Middleware[] }) {
   const { auth, pages } = deps;
-  const guard = (page: (ctx: Context, user: ConsoleUser) => Promise<void>): Middleware => async (ctx) => {
-    const user = await auth.require(ctx);
-    if (!user) return forbidden(ctx, pages);
-    await page(ctx, user);
-  };
+  const guard = (page: (ctx: Context, user: ConsoleUser) => Promise<void>) => consoleRoute(auth, pages, page);
 
   async function listLegal(ctx: Context, user: ConsoleUser, extra: Record<string, unknown> = {}, status = 200) {
     const versions = await pages.call(ctx, user, 'listLegalDocumentVersions');
@@ -25,10 +20,8 @@ export function registerRecordPages(router: Router, deps: { auth: ConsoleAuth; p
     const form = (ctx.request.body ?? {}) as Record<string, string>;
     if (form.action === 'publish') {
       if (form.confirmed !== 'yes') {
-        return pages.render(ctx, user, 'confirm', {
-          title: 'console.confirm.title', question: 'console.confirm.legal_publish', action: '/admin/legal', back: '/admin/legal',
-          fields: [{ name: 'action', value: 'publish' }, { name: 'id', value: form.id ?? '' }, { name: 'version', value: form.version ?? '' }],
-        });
+        return confirmation(pages, ctx, user, 'console.confirm.legal_publish', '/admin/legal',
+          [{ name: 'action', value: 'publish' }, { name: 'id', value: form.id ?? '' }, { name: 'version', value: form.version ?? '' }]);
       }
       const published = await pages.call(ctx, user, 'publishLegalDocumentVersion', { params: { id: form.id, version: form.version } });
       return published.ok ? void ctx.redirect('/admin/legal?done=published') : listLegal(ctx, user, { error: published.error }, published.status);

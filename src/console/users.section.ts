@@ -2,7 +2,7 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { AttributeSchema } from '../profile/attribute-schema.ts';
 import type { ConsoleAuth, ConsoleUser } from './console-auth.ts';
-import { text, type ConsolePages } from './console-page.ts';
+import { text, confirmation, consoleRoute, type ConsolePages } from './console-page.ts';
 
 // Users: search (email, email prefix*, name prefix, key=value), a page of results, and one account's page with its
 // profile, status, linked identities, factors, sessions, grants, consents and audit trail, and the actions on them.
@@ -27,9 +27,7 @@ export function registerUserPages(router: Router, deps: { auth: ConsoleAuth; pag
     ...deps.schema.all().filter((d) => !d.standard),
   ];
 
-  router.get('/admin/users', ...deps.form, async (ctx) => {
-    const user = await auth.require(ctx);
-    if (!user) return forbidden(ctx, pages);
+  router.get('/admin/users', ...deps.form, consoleRoute(auth, pages, async (ctx, user) => {
     const q = typeof ctx.query.q === 'string' ? ctx.query.q.trim().slice(0, 300) : '';
     const cursor = typeof ctx.query.cursor === 'string' ? ctx.query.cursor : undefined;
     const found = await pages.call(ctx, user, 'searchUsers', { query: { ...searchQuery(q), limit: '25', ...(cursor ? { cursor } : {}) } });
@@ -38,7 +36,7 @@ export function registerUserPages(router: Router, deps: { auth: ConsoleAuth; pag
       users: found.body?.items ?? [], total: found.body?.total ?? 0,
       next: found.body?.next_cursor ? `/admin/users?${new URLSearchParams({ q, cursor: found.body.next_cursor })}` : undefined,
     }, found.ok ? 200 : found.status);
-  });
+  }));
 
   async function showUser(ctx: Context, user: ConsoleUser, id: string, extra: Record<string, unknown> = {}, status = 200) {
     const account = await pages.call(ctx, user, 'getUser', { params: { id } });
@@ -64,24 +62,18 @@ export function registerUserPages(router: Router, deps: { auth: ConsoleAuth; pag
     }, status);
   }
 
-  router.get('/admin/users/:id', ...deps.form, async (ctx) => {
-    const user = await auth.require(ctx);
-    if (!user) return forbidden(ctx, pages);
+  router.get('/admin/users/:id', ...deps.form, consoleRoute(auth, pages, async (ctx, user) => {
     await showUser(ctx, user, ctx.params.id!, { done: text(ctx.query.done) ? `console.done.${ctx.query.done}` : undefined });
-  });
+  }));
 
-  router.post('/admin/users/:id', ...deps.form, async (ctx) => {
-    const user = await auth.require(ctx);
-    if (!user) return forbidden(ctx, pages);
+  router.post('/admin/users/:id', ...deps.form, consoleRoute(auth, pages, async (ctx, user) => {
     const id = ctx.params.id!;
     const form = (ctx.request.body ?? {}) as Record<string, string>;
     const action = String(form.action ?? '');
     const item = text(form.item);
     if (DESTRUCTIVE.has(action) && form.confirmed !== 'yes') {
-      return pages.render(ctx, user, 'confirm', {
-        title: 'console.confirm.title', question: `console.confirm.${action}`, action: `/admin/users/${encodeURIComponent(id)}`,
-        fields: [{ name: 'action', value: action }, ...(item ? [{ name: 'item', value: item }] : [])], back: `/admin/users/${encodeURIComponent(id)}`,
-      });
+      return confirmation(pages, ctx, user, `console.confirm.${action}`, `/admin/users/${encodeURIComponent(id)}`,
+        [{ name: 'action', value: action }, ...(item ? [{ name: 'item', value: item }] : [])]);
     }
     const params = { id, ...(item ? { itemId: item } : {}) };
     const operation: Record<string, () => Promise<Awaited<ReturnType<ConsolePages['call']>>>> = {
@@ -101,7 +93,7 @@ export function registerUserPages(router: Router, deps: { auth: ConsoleAuth; pag
     if (!result.ok) return showUser(ctx, user, id, { error: result.error, values: action === 'save' ? form : undefined }, result.status);
     ctx.status = 303;
     ctx.redirect(action === 'delete' ? '/admin/users?done=deleted' : `/admin/users/${encodeURIComponent(id)}?done=${action}`);
-  });
+  }));
 }
 
 /** The profile form's values: every shown field, empty ones clear the attribute. */
@@ -109,9 +101,4 @@ function profileInput(form: Record<string, string>, keys: string[]): Record<stri
   const out: Record<string, string | null> = {};
   for (const key of keys) if (key in form) out[key] = form[key]!.trim() === '' ? null : form[key]!;
   return out;
-}
-
-/** No console role (or an answered redirect to sign in): the 403 page when nothing was answered yet. */
-export function forbidden(ctx: Context, pages: ConsolePages): void {
-  if (ctx.status === 403) pages.renderForbidden(ctx);
 }
