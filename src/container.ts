@@ -128,7 +128,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     ...profileCapability.stages,
   ]);
 
-  const clients = createClientService(db, currentProvider);
+  const clients = createClientService(db, currentProvider, caches);
   await clients.ensureInternal(accountClientMetadata(config.issuer));
   const saml = createSamlIdp({
     config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit, caches, groupNames: groups.namesOf,

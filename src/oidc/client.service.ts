@@ -3,6 +3,7 @@ import type { mongo } from 'mongoose';
 import { AppError } from '../http/app-error.ts';
 import { engineCollectionName } from './adapter/mongo.adapter.ts';
 import type { Provider } from './provider.ts';
+import type { ChangeCaches } from '../db/change-cache.ts';
 
 // OIDC clients live in the engine's Client collection and are read by the engine on each request, so a change
 // takes effect at once, without a restart. Metadata is RFC 7591 plus our extensions (first_party), validated by
@@ -11,9 +12,14 @@ const CLIENT_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 export type ClientMetadata = Record<string, unknown> & { client_id: string };
 
-export function createClientService(db: mongo.Db, provider: () => Provider) {
+/**
+ * `caches`: the change-stream caches the engine reads clients through; this instance evicts its own copy at once on
+ * every write (other instances evict when the change stream tells them, within milliseconds).
+ */
+export function createClientService(db: mongo.Db, provider: () => Provider, caches?: ChangeCaches) {
   // `internal` (outside the engine's payload) marks our own clients: not listed, not removable by the CLI.
   const collection = db.collection<{ _id: string; payload: ClientMetadata; internal?: boolean }>(engineCollectionName('Client'));
+  const evict = (clientId: string) => caches?.for(collection.collectionName)?.evict(clientId);
 
   async function validate(metadata: ClientMetadata): Promise<void> {
     try {
@@ -80,6 +86,7 @@ export function createClientService(db: mongo.Db, provider: () => Provider) {
       }
       await validate(metadata);
       await collection.replaceOne({ _id: clientId }, { payload: metadata });
+      evict(clientId);
       const { client_secret: _hidden, ...shown } = metadata;
       return shown as ClientMetadata;
     },
@@ -90,10 +97,12 @@ export function createClientService(db: mongo.Db, provider: () => Provider) {
       if (stored.payload.client_secret === undefined) throw new AppError('client.no_secret', 409, { expose: true });
       const metadata: ClientMetadata = { ...stored.payload, client_secret: randomBytes(32).toString('base64url') };
       await collection.replaceOne({ _id: clientId }, { payload: metadata });
+      evict(clientId);
       return metadata;
     },
     async remove(clientId: string): Promise<void> {
       const result = await collection.deleteOne({ _id: clientId, internal: { $ne: true } });
+      evict(clientId);
       if (result.deletedCount === 0) throw new AppError(`client.not_found: ${clientId}`, 404);
     },
   };
