@@ -38,6 +38,8 @@ import { createScimModule } from './scim/scim.module.ts';
 import { createConsoleModule } from './console/console.module.ts';
 import { consoleClientMetadata } from './console/console-client.ts';
 import { createUserDirectory } from './accounts/user-directory.service.ts';
+import { createPersonalData } from './accounts/personal-data.service.ts';
+import { endEverySession } from './oidc/end-session.ts';
 import { createAccountSessions } from './oidc/account-sessions.ts';
 import { createGroupService } from './groups/group.service.ts';
 import { createConsentRecordRepository } from './consents/consent-record.repository.ts';
@@ -48,6 +50,8 @@ import { createActionTokenService } from './tokens/action-token.service.ts';
 import type { Logger } from './ops/logger.ts';
 import { createProfileCapability } from './profile/profile.capability.ts';
 import { createFederation } from './federation/federation.module.ts';
+import { createEventsModule } from './events/events.module.ts';
+import { createExportModule } from './export/export.module.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
@@ -139,17 +143,29 @@ export async function createContainer(config: Config, connection: Connection, mo
   });
   // Managing accounts (admin API, SCIM, CLI): one directory service over the same models and the engine's sessions.
   const accountSessions = createAccountSessions(db, caches);
+  const personalData = createPersonalData({
+    models, db, sessions: accountSessions, auditQuery: auditTrail.query, flushAudit: auditTrail.flush, saml: saml.accountData,
+    logoutEverywhere: async (accountId) => endEverySession(currentProvider(), await accountSessions.sessionUids(accountId)),
+    receipt: async (record) => {
+      const version = await profileCapability.legal.findVersion(record.documentId, record.version);
+      return version ? profileCapability.receipts.sign(record, version) : undefined;
+    },
+  });
   const users = createUserDirectory({
     models, db, accounts, schema: profileCapability.schema, profile: profileCapability.profile, sessions: accountSessions, audit,
-    unlinkIdentity: (accountId, identityId) => federation.linking.unlink(accountId, identityId),
+    unlinkIdentity: (accountId, identityId) => federation.linking.unlink(accountId, identityId), personalData,
+    deletionGraceDays: config.accounts.deletionGraceDays,
   });
   const consentRecords = createConsentRecordRepository(models.ConsentRecord);
+  // Events out (change streams -> event log -> signed webhooks); started by the server only.
+  const events = createEventsModule({ config, db, models, audit, logger });
+  const exports = createExportModule({ config, models, audit });
   /** Management tokens of a removed client stop working at once (the engine's client lookup is change-cached). */
   const clientExists = async (clientId: string) => Boolean(await currentProvider().Client.find(clientId).catch(() => undefined));
   const admin = createAdminModule({
     config, keyStore, audit, version: APP_VERSION, users, sessions: accountSessions, mfa: mfa.mfa, federation, consentRecords, clients,
-    sps: saml.sps, legal: profileCapability.legal, auditQuery: auditTrail.query,
-    clientExists,
+    sps: saml.sps, legal: profileCapability.legal, auditQuery: auditTrail.query, webhooks: events.webhooks,
+    clientExists, exports,
   });
 
   const scim = createScimModule({
@@ -169,7 +185,7 @@ export async function createContainer(config: Config, connection: Connection, mo
 
   return {
     config, connection, logger, models, audit, auditTrail, views, i18n, pages, mailer, mailQueue, limits, keyStore,
-    accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin, scim, adminConsole,
+    accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin, scim, adminConsole, events, exports,
     provider: currentProvider,
     reloadKeysIfRotated,
     clients,

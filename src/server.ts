@@ -32,6 +32,7 @@ export async function startServer(
 ): Promise<RunningServer> {
   const container = await bootstrap(config, options.mongoUri, options.logger);
   const app = createApp(container);
+  await container.events.start();
   const server = options.server ?? http.createServer();
   server.removeAllListeners('request');
   server.on('request', app.callback());
@@ -44,6 +45,11 @@ export async function startServer(
     container.reloadKeysIfRotated().catch((error) => options.logger.warn({ err: error }, 'keys.reload_failed'));
   }, config.keys.pollSeconds * 1000);
   poll.unref();
+  // Accounts whose "delete my account" grace period is over are erased (GDPR art. 17 "without undue delay").
+  const purge = config.accounts.deletionGraceDays > 0 ? setInterval(() => {
+    container.users.purgeScheduled().catch((error) => options.logger.warn({ err: error }, 'accounts.purge_failed'));
+  }, 3600_000) : undefined;
+  purge?.unref();
 
   return {
     server,
@@ -51,10 +57,12 @@ export async function startServer(
     container,
     async stop() {
       clearInterval(poll);
+      clearInterval(purge);
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
       });
+      await container.events.stop();
       await container.mailQueue.stop();
       container.mailer.close();
       await container.auditTrail.stop();

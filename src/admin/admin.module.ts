@@ -10,10 +10,12 @@ import { createOperationInvoker } from './operation-invoker.ts';
 import { buildOpenApiDocument } from './openapi.ts';
 import type { Operation } from './operation.ts';
 import type { AdminDeps } from './operations/admin-deps.ts';
+import type { ExportModule } from '../export/export.module.ts';
 import { auditOperations } from './operations/audit.operations.ts';
 import { configurationOperations } from './operations/configuration.operations.ts';
 import { userAccessOperations } from './operations/user-access.operations.ts';
 import { userOperations } from './operations/users.operations.ts';
+import { webhookOperations } from './operations/webhooks.operations.ts';
 
 // The admin REST API (/admin/api/v1) and its OpenAPI 3.1 document (/admin/api/openapi.json). Callers are OAuth
 // clients holding a client_credentials token of our engine for the admin API's resource indicator.
@@ -23,11 +25,11 @@ const ADMIN_SCOPES = { read: [MANAGEMENT_SCOPES.adminRead, MANAGEMENT_SCOPES.adm
 export const OPENAPI_PATH = '/admin/api/openapi.json';
 
 export function createAdminModule(deps: AdminDeps & {
-  config: Config; keyStore: KeyStore; audit: Audit; clientExists: (clientId: string) => Promise<boolean>; version: string;
+  config: Config; keyStore: KeyStore; audit: Audit; clientExists: (clientId: string) => Promise<boolean>; version: string; exports: ExportModule;
 }) {
   const { config } = deps;
   const operations: Operation[] = [
-    ...userOperations(deps), ...userAccessOperations(deps), ...configurationOperations(deps), ...auditOperations(deps),
+    ...userOperations(deps), ...userAccessOperations(deps), ...configurationOperations(deps), ...auditOperations(deps), ...webhookOperations(deps),
   ];
   const verifier = createBearerVerifier({
     keyStore: deps.keyStore, issuer: config.issuer, audience: adminApiResource(config.issuer), realm: 'admin', clientExists: deps.clientExists,
@@ -56,7 +58,8 @@ export function createAdminModule(deps: AdminDeps & {
     operations,
     /** The same operations in-process, for the admin console (src/console). */
     invoker: createOperationInvoker({ operations, baseUrl: `${config.issuer}${ADMIN_API_PREFIX}`, scopes: ADMIN_SCOPES }),
-    middleware: [documentRouter.routes() as Middleware, api],
+    // The streamed export answers CSV/NDJSON, not JSON: its own route before the JSON router, same tokens and scopes.
+    middleware: [documentRouter.routes() as Middleware, deps.exports.router({ authenticate: verifier.authenticate, readScopes: ADMIN_SCOPES.read }), api],
   };
 }
 

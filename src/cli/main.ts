@@ -14,6 +14,8 @@ import { keysCommands } from './keys.command.ts';
 import { samlSpsCommands } from './saml.command.ts';
 import { usageText } from './usage.ts';
 import { usersCommands } from './users.command.ts';
+import { webhooksCommands } from './webhooks.command.ts';
+import { exportCommands, StreamedToStdout } from './export.command.ts';
 
 // `idp <group> <action> [options]`: resolve the command, check its arguments, then open the store and run it.
 // Scripts rely on the contract: JSON on stdout, one `idp: <message>` line on stderr, exit 0 / 1 / 2.
@@ -29,6 +31,8 @@ const GROUPS: Record<string, CommandGroup> = {
   connectors: connectorsCommands,
   'saml sps': samlSpsCommands,
   audit: auditCommands,
+  webhooks: webhooksCommands,
+  export: exportCommands,
 };
 
 function wantsHelp(argv: string[]): boolean {
@@ -82,7 +86,9 @@ export async function run(argv: string[]): Promise<number> {
     const input = command.parse ? command.parse(args) : args;
     const name = argv.slice(0, words + 1).join(' ');
     const result = await withStore((store) => command.run(input, { ...store, command: name }));
-    process.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
+    // A streamed export owns stdout (its data); its summary (the watermark for the next run) goes to stderr.
+    if (result instanceof StreamedToStdout) process.stderr.write(`${JSON.stringify(result.summary)}\n`);
+    else process.stdout.write(`${JSON.stringify(result ?? null, null, 2)}\n`);
     return 0;
   } catch (error) {
     const { message, status } = describeFailure(error);

@@ -130,6 +130,8 @@ export const configSchema = z.object({
   accounts: z.object({
     requireVerifiedEmail: z.boolean().default(true)
       .describe('an account must verify its email before it can finish a sign-in'),
+    deletionGraceDays: z.number().int().min(0).max(90).default(0)
+      .describe('days between "delete my account" and the erasure; signing in meanwhile cancels it (0: erased at once)'),
   }).prefault({}),
 
   i18n: z.object({
@@ -184,6 +186,30 @@ export const configSchema = z.object({
       .describe('audit events waiting for MongoDB at most; beyond it new events are dropped and counted, never a sign-in slowed'),
     batchSize: z.number().int().min(1).max(1000).default(200).describe('audit events written to MongoDB in one insert'),
     flushMs: z.number().int().min(10).default(250).describe('how often queued audit events are written, in milliseconds'),
+  }).prefault({}),
+
+  events: z.object({
+    enabled: z.boolean().default(true).describe('derive events from committed changes (change streams) and deliver webhooks in this server'),
+    loginEvents: z.boolean().default(false).describe('also announce login.succeeded and login.failed (high volume)'),
+    retentionDays: z.number().int().min(1).max(365).default(30).describe('days a derived event is kept (replays and late subscribers)'),
+    leaseSeconds: seconds(30, 'lease of the one instance deriving events, and of each subscription\'s delivery worker'),
+  }).prefault({}).describe('the event log announced to subscribers (docs/events)'),
+
+  webhooks: z.object({
+    allowPrivateTargets: z.boolean().default(false)
+      .describe('development only: allow webhook URLs on loopback, private or link-local addresses'),
+    timeoutMs: z.number().int().min(100).max(60_000).default(10_000).describe('time a subscriber has to answer one delivery, in milliseconds'),
+    retryForSeconds: seconds(24 * 3600, 'how long a failing delivery is retried before it is dead-lettered'),
+    backoffBaseMs: z.number().int().min(1).default(5000).describe('first retry delay in milliseconds; doubled per attempt, with jitter'),
+    backoffMaxMs: z.number().int().min(1).default(3_600_000).describe('longest delay between two attempts, in milliseconds'),
+    pollMs: z.number().int().min(10).default(500).describe('how often idle delivery workers look for new events, in milliseconds'),
+    secretOverlapSeconds: seconds(24 * 3600, 'how long the previous secret keeps signing after a rotation'),
+    deliveryRetentionDays: z.number().int().min(1).max(365).default(30).describe('days the delivery log is kept (TTL)'),
+  }).prefault({}),
+
+  export: z.object({
+    settleSeconds: z.number().int().min(0).default(5)
+      .describe('an export covers changes up to this many seconds ago, so writes still in flight land in the next run'),
   }).prefault({}),
 
   log: z.object({

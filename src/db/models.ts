@@ -13,6 +13,8 @@ import { challengeModel, lockoutModel } from '../mfa/mfa-challenge.model.ts';
 import { factorModel } from '../mfa/mfa-factor.model.ts';
 import { deviceModel } from '../mfa/device/device.model.ts';
 import { riskDecisionModel, riskProfileModel } from '../mfa/risk/risk.model.ts';
+import { eventModels } from '../events/event.models.ts';
+import { webhookModels } from '../webhooks/webhook.models.ts';
 
 /** Every mongoose model of the IdP, bound to one connection. */
 export function createModels(connection: Connection) {
@@ -33,6 +35,8 @@ export function createModels(connection: Connection) {
     ...federationModels(connection),
     ...samlModels(connection),
     ...samlSpModels(connection),
+    ...eventModels(connection),
+    ...webhookModels(connection),
   };
 }
 

@@ -7,6 +7,7 @@ import type { MfaService } from '../../mfa/mfa.service.ts';
 import type { Federation } from '../../federation/federation.module.ts';
 import type { LegalService } from '../../consents/legal.service.ts';
 import type { SpRegistry } from '../../saml/idp/sp-registry.service.ts';
+import type { WebhookService } from '../../webhooks/webhook-subscriptions.service.ts';
 
 /** The services the admin API's operations call: the same ones the CLI calls. */
 export interface AdminDeps {
@@ -19,4 +20,5 @@ export interface AdminDeps {
   sps: SpRegistry;
   legal: LegalService;
   auditQuery: AuditQueryService;
+  webhooks: WebhookService;
 }
