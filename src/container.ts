@@ -69,7 +69,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logBodies: config.mail.logBodies, views, i18n, logger });
   // Mails whose sending would otherwise tell, by response time, whether an address has an account.
   const mailQueue = createMailQueue({ mailer, logger });
-  const limits = createRateLimits(config, audit);
+  const limits = createRateLimits(config, audit, db);
 
   const keyStore = createKeyStore(models.SigningKey, createSecretBox(config.secrets.keyEncryptionKey, 'signing-keys'), {
     maxSignedTokenTtlSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken,

@@ -14,6 +14,7 @@ import { factorModel } from '../mfa/mfa-factor.model.ts';
 import { deviceModel } from '../mfa/device/device.model.ts';
 import { riskDecisionModel, riskProfileModel } from '../mfa/risk/risk.model.ts';
 import { eventModels } from '../events/event.models.ts';
+import { rateLimitModel } from '../http/rate-limit.model.ts';
 import { webhookModels } from '../webhooks/webhook.models.ts';
 
 /** Every mongoose model of the IdP, bound to one connection. */
@@ -32,6 +33,7 @@ export function createModels(connection: Connection) {
     MfaRiskDecision: riskDecisionModel(connection),
     LegalDocument: legalDocumentModel(connection),
     ConsentRecord: consentRecordModel(connection),
+    RateLimit: rateLimitModel(connection),
     ...federationModels(connection),
     ...samlModels(connection),
     ...samlSpModels(connection),

@@ -1,10 +1,14 @@
-import { RateLimiterMemory, RateLimiterRes } from 'rate-limiter-flexible';
+import type { mongo } from 'mongoose';
+import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Config } from '../config/config.schema.ts';
 import type { Audit } from '../ops/audit.ts';
 import { AppError } from './app-error.ts';
+import { RATE_LIMIT_COLLECTION } from './rate-limit.model.ts';
 
-// Limits on credential guessing and mail sending (rate-limiter-flexible). Per process: a deployment with several
-// IdP instances multiplies the allowance by their number (a shared store is a config change, not a rewrite).
+// Limits on credential guessing and mail sending (rate-limiter-flexible). The counters live in MongoDB (collection
+// rate_limits, one atomic findOneAndUpdate per counted attempt), so several IdP instances behind a load balancer
+// allow together exactly what one would: a guesser gains nothing by spreading attempts over them. Without a store
+// (unit tests) the counters are per process.
 export type LimitName = keyof Config['rateLimits'];
 
 export interface RateLimits {
@@ -15,12 +19,19 @@ export interface RateLimits {
   reset(name: LimitName, key: string): Promise<void>;
 }
 
-/** `audit` records every refusal (`rate_limit.exceeded` with the limit's name; the key may be an email, so it is not named). */
-export function createRateLimits(config: Config, audit?: Audit): RateLimits {
-  const limiters = new Map(Object.entries(config.rateLimits).map(([name, limit]) => [
-    name as LimitName,
-    new RateLimiterMemory({ keyPrefix: name, points: limit.points, duration: limit.duration }),
-  ]));
+/**
+ * `audit` records every refusal (`rate_limit.exceeded` with the limit's name; the key may be an email, so it is not
+ * named). `store`: the app's own database (its mongoose connection's `db`); the collection and its indexes are made
+ * by ensureSchema (rate-limit.model.ts), never by the library at request time.
+ */
+export function createRateLimits(config: Config, audit?: Audit, store?: mongo.Db): RateLimits {
+  const limiter = (name: string, limit: { points: number; duration: number }): RateLimiterAbstract => store
+    ? new RateLimiterMongo({
+      storeClient: store, tableName: RATE_LIMIT_COLLECTION, disableIndexesCreation: true,
+      keyPrefix: name, points: limit.points, duration: limit.duration,
+    })
+    : new RateLimiterMemory({ keyPrefix: name, points: limit.points, duration: limit.duration });
+  const limiters = new Map(Object.entries(config.rateLimits).map(([name, limit]) => [name as LimitName, limiter(name, limit)]));
   const exceeded = (result: RateLimiterRes) => {
     const error = new AppError('rate_limit.exceeded', 429);
     (error as AppError & { retryAfter: number }).retryAfter = Math.ceil(result.msBeforeNext / 1000);
