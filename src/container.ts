@@ -77,7 +77,9 @@ export async function createContainer(config: Config, connection: Connection, mo
   });
   await keyStore.ensureKeys();
 
-  const caches = createChangeCaches(db, [...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION], logger);
+  // The signing key collection is watched too: a rotation by the CLI or another instance reloads the key set here
+  // at once (server.ts), not only at the next poll.
+  const caches = createChangeCaches(db, [...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION, models.SigningKey.collection.collectionName], logger);
   const Adapter = createMongoAdapterClass(db, caches);
   const accountRepository = createAccountRepository(models.Account);
   const enginePages = createEnginePages(pages);

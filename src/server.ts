@@ -41,9 +41,24 @@ export async function startServer(
   if (!server.listening) await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
 
-  const poll = setInterval(() => {
-    container.reloadKeysIfRotated().catch((error) => options.logger.warn({ err: error }, 'keys.reload_failed'));
-  }, config.keys.pollSeconds * 1000);
+  // Key rotations reach this instance through the change stream within milliseconds; the poll is the fallback for a
+  // stream that is down. One reload at a time; a rotation writes several documents, so a change seen during a reload
+  // runs one more after it (the last one reads the final key set).
+  let reloading = false;
+  let again = false;
+  const reloadKeys = () => {
+    if (reloading) { again = true; return; }
+    reloading = true;
+    container.reloadKeysIfRotated()
+      .then((reloaded) => { if (reloaded) container.saml.credentials.reset(); })
+      .catch((error) => options.logger.warn({ err: error }, 'keys.reload_failed'))
+      .finally(() => {
+        reloading = false;
+        if (again) { again = false; reloadKeys(); }
+      });
+  };
+  container.caches.onChange(container.models.SigningKey.collection.collectionName, reloadKeys);
+  const poll = setInterval(reloadKeys, config.keys.pollSeconds * 1000);
   poll.unref();
   // Accounts whose "delete my account" grace period is over are erased (GDPR art. 17 "without undue delay").
   const purge = config.accounts.deletionGraceDays > 0 ? setInterval(() => {

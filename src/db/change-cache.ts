@@ -15,6 +15,12 @@ export interface DocumentCache<T> {
 
 export interface ChangeCaches {
   for<T>(collection: string): DocumentCache<T>;
+  /**
+   * Calls `listener` on every change to a watched collection seen on the stream (this process's writes included),
+   * and when the stream comes back after an outage (changes may have been missed): for state derived from a whole
+   * collection, such as the signing key set.
+   */
+  onChange(collection: string, listener: () => void): void;
   readonly live: boolean;
   close(): Promise<void>;
 }
@@ -29,6 +35,8 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
   let closed = false;
   let stream: mongo.ChangeStream | undefined;
   let retry: NodeJS.Timeout | undefined;
+  const listeners = new Map<string, Array<() => void>>();
+  const notify = (name: string) => { for (const listener of listeners.get(name) ?? []) listener(); };
 
   const clearAll = () => {
     for (const [name, map] of maps) {
@@ -50,9 +58,13 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
     if (closed) return;
     stream = db.watch([{ $match: { 'ns.coll': { $in: collections } } }]);
     // The first resume token means the server-side cursor exists: from then on no change can be missed.
-    stream.once('resumeTokenChanged', () => { live = true; });
+    stream.once('resumeTokenChanged', () => {
+      live = true;
+      for (const name of listeners.keys()) notify(name);
+    });
     stream.on('change', (change: { ns?: { coll?: string }; documentKey?: { _id?: unknown } }) => {
       const name = change.ns?.coll ?? '';
+      notify(name);
       const map = maps.get(name);
       if (!map) return;
       bump(name);
@@ -93,6 +105,10 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
         },
         evict: (id) => { bump(collection); map.delete(id); },
       };
+    },
+    onChange(collection, listener) {
+      if (!maps.has(collection)) throw new Error(`no change stream for ${collection}`);
+      listeners.set(collection, [...(listeners.get(collection) ?? []), listener]);
     },
     get live() { return live; },
     async close() {

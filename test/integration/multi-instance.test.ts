@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { cliEnvFor, runIdp } from '../helpers/cli.ts';
 import { testMongoUri } from '../helpers/mongo.ts';
-import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
+import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
 import { startRoundRobinProxy, type RoundRobinProxy } from '../helpers/round-robin-proxy.ts';
 import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts';
 
@@ -123,6 +123,21 @@ describe('three instances behind a round-robin balancer', () => {
       await within(1000, async () => (await clientCredentials(clientId, secret)).status === 401);
     }
     expect(Date.now() - gone).toBeLessThan(1000);
+  }, 120_000);
+
+  test('a key rotation by the CLI signs on all three within a second (change stream, not the 30 s poll)', async () => {
+    const env = cliEnvFor({ mongoUri: apps[0]!.mongoUri, issuer }, TEST_SECRETS);
+    const rotated = await runIdp(['keys', 'rotate'], env);
+    expect(rotated.status).toBe(0);
+    const { current } = JSON.parse(rotated.stdout) as { current: string[] };
+    // A second after the command, every instance must already sign with the new key, at the first try.
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    for (const i of [0, 1, 2]) {
+      await proxy.pin(i);
+      const { tokens: fresh } = await signIn(new Browser(), rp, user);
+      const { kid } = JSON.parse(Buffer.from(fresh.id_token!.split('.')[0]!, 'base64url').toString()) as { kid: string };
+      expect(current).toContain(kid);
+    }
   }, 120_000);
 
   /** One sign-in attempt: the login page from one instance, the form posted to the next. */
