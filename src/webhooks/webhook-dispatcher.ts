@@ -69,11 +69,14 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
   const deliveries = () => deps.deliveries;
 
   /** 'done' (delivered or dead-lettered) or 'interrupted' (lease lost, stopping, subscription gone). */
-  async function deliver(lease: Lease, subscriptionId: string, event: StoredEvent): Promise<'done' | 'interrupted'> {
-    let { count, firstAt } = await priorAttempts(subscriptionId, event._id);
+  async function deliver(lease: Lease, current: WebhookSubscription, event: StoredEvent, resumed: boolean): Promise<'done' | 'interrupted'> {
+    const subscriptionId = current._id;
+    // Only the first event after a start or takeover can have a retry series already under way.
+    let { count, firstAt } = resumed ? await priorAttempts(subscriptionId, event._id) : { count: 0, firstAt: undefined };
     const first = firstAt ?? Date.now();
     for (;;) {
-      const subscription = await deps.subscriptions.findOne({ _id: subscriptionId });
+      // A retry re-reads the subscription: it may have been disabled, removed or given a new secret meanwhile.
+      const subscription = count === 0 ? current : await deps.subscriptions.findOne({ _id: subscriptionId });
       if (!subscription?.enabled || !lease.held) return 'interrupted';
       count += 1;
       const expired = () => Date.now() - first >= settings.retryForSeconds * 1000;
@@ -89,6 +92,7 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
   }
 
   async function work(subscriptionId: string, lease: Lease) {
+    let resumed = true;
     while (!stopped && lease.held) {
       const subscription = await deps.subscriptions.findOne({ _id: subscriptionId });
       if (!subscription?.enabled) break;
@@ -98,7 +102,8 @@ export function createWebhookDispatcher(deps: DispatcherDeps) {
       for (const event of batch) {
         // A subscription receives what happened after it was made (the log may still hold older events).
         if (matchesFilter(subscription.events, event.type) && event.occurredAt >= subscription.createdAt) {
-          if (await deliver(lease, subscriptionId, event) === 'interrupted') { interrupted = true; break; }
+          if (await deliver(lease, subscription, event, resumed) === 'interrupted') { interrupted = true; break; }
+          resumed = false;
           await deps.subscriptions.updateOne({ _id: subscriptionId, cursor: { $lt: event.seq } }, { $set: { cursor: event.seq } });
         }
         cursor = event.seq;
