@@ -1,5 +1,5 @@
 import type { Pages } from '../http/pages.ts';
-import type { EnginePages } from './provider.ts';
+import type { EnginePages, KoaContextWithOIDC } from './provider.ts';
 
 // The engine's own pages rendered with our layout and languages: its error page, the RP-initiated logout
 // confirmation (button[name=logout][value=yes]) and the page after logout.
@@ -15,7 +15,14 @@ export function createEnginePages(pages: Pages): EnginePages {
       if (!action || !xsrf) throw new Error('unexpected logout form from the engine');
       const client = ctx.oidc.client;
       const clientName = client ? (client.metadata() as Record<string, string | undefined>).client_name ?? client.clientId : undefined;
-      pages.render(ctx, 'pages/logout', { action, xsrf, clientName });
+      // The engine checked post_logout_redirect_uri against the client's registration (end_session.js). Browsers
+      // apply form-action to the 303 that follows our form post, so the CSP must name that origin, or the browser
+      // stays on our page and the RP never sees the end of its logout.
+      const redirectUri = ctx.oidc.params?.post_logout_redirect_uri as string | undefined;
+      // OpenID Connect RP-Initiated Logout 1.0 §2 leaves the confirmation to the OP: a hint that names this very
+      // session (its sid for that client) is the RP asking for its own user's sign-out, so no question is asked.
+      const template = hintNamesThisSession(ctx) ? 'pages/logout-auto' : 'pages/logout';
+      pages.render(ctx, template, { action, xsrf, clientName }, { redirectUri });
     },
     async postLogoutSuccessSource(ctx) {
       const client = ctx.oidc.client;
@@ -24,3 +31,23 @@ export function createEnginePages(pages: Pages): EnginePages {
     },
   };
 }
+
+/**
+ * The id_token_hint was issued to this client for the browser's current session (the engine verified its signature
+ * and audience). Its `sid` names the session when the client receives one; otherwise its subject and auth_time
+ * (OIDC Core §2: the time of this session's sign-in) must be those of this session's sign-in.
+ */
+export function hintNamesThisSession(ctx: KoaContextWithOIDC, subjectFor: SubjectFor = (accountId) => accountId): boolean {
+  const hint = (ctx.oidc.entities as { IdTokenHint?: { payload: { sid?: unknown; sub?: unknown; auth_time?: unknown } } }).IdTokenHint;
+  const client = ctx.oidc.client;
+  const session = ctx.oidc.session as unknown as { accountId?: string; loginTs?: number; sidFor(clientId: string): string | undefined } | undefined;
+  if (!hint || !client || !session?.accountId) return false;
+  const sid = session.sidFor(client.clientId);
+  if (sid === undefined) return false;
+  if (typeof hint.payload.sid === 'string') return hint.payload.sid === sid;
+  return hint.payload.auth_time !== undefined && hint.payload.auth_time === session.loginTs
+    && hint.payload.sub === subjectFor(session.accountId, client);
+}
+
+/** The `sub` this client sees for an account (public: the account id; pairwise: its sector's identifier). */
+export type SubjectFor = (accountId: string, client: NonNullable<KoaContextWithOIDC['oidc']['client']>) => string;

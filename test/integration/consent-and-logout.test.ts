@@ -10,6 +10,7 @@ describe('consent for third-party clients, and logout', () => {
   let app: TestApp;
   let firstParty: Rp;
   let thirdParty: Rp;
+  let plainRp: Rp;
   let receiver: BackchannelReceiver;
   const user = { email: 'consent@example.jp', password: 'a long enough password' };
 
@@ -19,6 +20,7 @@ describe('consent for third-party clients, and logout', () => {
     receiver = await startBackchannelReceiver();
     firstParty = await registerRp(app, { backchannel_logout_uri: receiver.url, backchannel_logout_session_required: true });
     thirdParty = await registerRp(app, { first_party: false, client_name: 'Partner Shop', policy_uri: 'https://partner.example/privacy' });
+    plainRp = await registerRp(app);
   });
   afterAll(async () => {
     receiver?.close();
@@ -58,7 +60,7 @@ describe('consent for third-party clients, and logout', () => {
     expect(params.get('code')).toBeNull();
   });
 
-  test('RP-initiated logout asks for confirmation, ends the session, and delivers a back-channel logout token', async () => {
+  test('RP-initiated logout with an id_token_hint of this session asks nothing, ends the session, and delivers a back-channel logout token', async () => {
     const browser = new Browser();
     const { tokens } = await signIn(browser, firstParty, user);
     const idToken = tokens.id_token!;
@@ -69,10 +71,15 @@ describe('consent for third-party clients, and logout', () => {
     const endSession = client.buildEndSessionUrl(firstParty.config, {
       id_token_hint: idToken, post_logout_redirect_uri: 'http://127.0.0.1:9/logged-out', state: 'bye',
     });
-    const confirm = await browser.get(endSession.toString());
-    expect(confirm.status).toBe(200);
-    expect(confirm.html.querySelector('button[name=logout][value=yes]')).not.toBeNull();
-    const done = await browser.submit(confirm, { logout: 'yes' });
+    const logout = await browser.get(endSession.toString());
+    expect(logout.status).toBe(200);
+    // No question: a form that submits itself (public/auto-submit.js) with the decision already made.
+    expect(logout.html.querySelector('button[name=logout][value=yes]')).toBeNull();
+    expect(logout.html.querySelector('form[data-auto-submit] input[type=hidden][name=logout][value=yes]')).not.toBeNull();
+    expect(logout.html.querySelector('script[src="/static/auto-submit.js"]')).not.toBeNull();
+    // The redirect after the post reaches the RP: form-action names the registered post_logout_redirect_uri's origin.
+    expect(logout.headers.get('content-security-policy')).toContain("form-action 'self' http://127.0.0.1:9");
+    const done = await browser.submit(logout, {}, 'form[data-auto-submit]');
     expect(done.url).toBe('http://127.0.0.1:9/logged-out?state=bye');
 
     for (let i = 0; i < 100 && receiver.received.length === 0; i++) await new Promise((r) => setTimeout(r, 50));
@@ -90,6 +97,53 @@ describe('consent for third-party clients, and logout', () => {
     const request = await authorizationRequest(firstParty);
     const page = await browser.get(request.url.toString());
     expect(page.html.querySelector('input[name=password]')).not.toBeNull();
+  });
+
+  test('a client without sid in its ID tokens (most RPs) is signed out without a question too', async () => {
+    const browser = new Browser();
+    const { tokens } = await signIn(browser, plainRp, user);
+    expect(tokens.claims()!.sid).toBeUndefined();
+    browser.stopAt = ['http://127.0.0.1:9/logged-out'];
+    const logout = await browser.get(client.buildEndSessionUrl(plainRp.config, {
+      id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://127.0.0.1:9/logged-out', state: 'x',
+    }).toString());
+    expect(logout.html.querySelector('button[name=logout][value=yes]')).toBeNull();
+    const done = await browser.submit(logout, {}, 'form[data-auto-submit]');
+    expect(done.url).toBe('http://127.0.0.1:9/logged-out?state=x');
+  });
+
+  test('without an id_token_hint the confirmation stays, and its answer still goes to the registered URI with state', async () => {
+    const browser = new Browser();
+    await signIn(browser, firstParty, user);
+    browser.stopAt = ['http://127.0.0.1:9/logged-out'];
+    const endSession = `${app.issuer}/session/end?client_id=${firstParty.clientId}&state=s1&post_logout_redirect_uri=${encodeURIComponent('http://127.0.0.1:9/logged-out')}`;
+    const confirm = await browser.get(endSession);
+    expect(confirm.html.querySelector('button[name=logout][value=yes]')).not.toBeNull();
+    expect(confirm.html.querySelector('form[data-auto-submit]')).toBeNull();
+    expect(confirm.headers.get('content-security-policy')).toContain("form-action 'self' http://127.0.0.1:9");
+    const done = await browser.submit(confirm, { logout: 'yes' });
+    expect(done.url).toBe('http://127.0.0.1:9/logged-out?state=s1');
+  });
+
+  test.each([
+    ['with sid (back-channel logout client)', () => firstParty],
+    ['without sid (matched by sub and auth_time)', () => plainRp],
+  ])('an id_token_hint of an earlier session is not enough to skip the question: %s', async (_label, rpOf) => {
+    const rp = rpOf();
+    const browser = new Browser();
+    const { tokens: earlier } = await signIn(browser, rp, user);
+    expect(earlier.claims()!.sid === undefined).toBe(rp === plainRp);
+    // auth_time has a resolution of one second.
+    await new Promise((r) => setTimeout(r, 1100));
+    // A new sign-in session in the same browser: the old hint's sid no longer names it.
+    browser.stopAt = ['http://127.0.0.1:9/logged-out'];
+    await browser.submit(await browser.get(client.buildEndSessionUrl(rp.config, { id_token_hint: earlier.id_token! }).toString()), {}, 'form');
+    await signIn(browser, rp, user);
+    const page = await browser.get(client.buildEndSessionUrl(rp.config, {
+      id_token_hint: earlier.id_token!, post_logout_redirect_uri: 'http://127.0.0.1:9/logged-out',
+    }).toString());
+    expect(page.html.querySelector('button[name=logout][value=yes]')).not.toBeNull();
+    expect(page.html.querySelector('form[data-auto-submit]')).toBeNull();
   });
 
   test('"stay signed in" on the logout page keeps the session', async () => {
