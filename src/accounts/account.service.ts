@@ -9,6 +9,7 @@ import type { ActionTokenService } from '../tokens/action-token.service.ts';
 import type { Profile } from './account.model.ts';
 import { isDuplicateKey, normalizeEmail, type Account, type AccountRepository } from './account.repository.ts';
 import type { PasswordHasher } from './password.hasher.ts';
+import { refusePassword } from './password-policy.ts';
 
 export interface AccountServiceDeps {
   config: Config;
@@ -34,9 +35,12 @@ export function createAccountService(deps: AccountServiceDeps) {
   const { config, accounts, hasher, tokens, mailQueue, limits, audit } = deps;
   const link = (pathname: string, token: string) => `${config.issuer}${pathname}?token=${encodeURIComponent(token)}`;
 
-  function checkPassword(password: string, field = 'password') {
+  /** Every way a password is set (sign-up, reset, CLI, admin API, SCIM) passes here: one policy, one set of reasons. */
+  function checkPassword(password: string, userInputs: string[] = [], field = 'password') {
     if (password.length < config.passwords.minLength) throw new AppError('password.too_short', 400, { field });
     if (password.length > config.passwords.maxLength) throw new AppError('password.too_long', 400, { field });
+    const refusal = refusePassword(password, config.passwords.minScore, userInputs);
+    if (refusal) throw new AppError(refusal, 400, { field });
   }
 
   /** The token is issued in the background with the mail: a known address costs the answer no extra time. */
@@ -57,7 +61,7 @@ export function createAccountService(deps: AccountServiceDeps) {
      * gets a mail saying so, and the caller shows "check your mail" either way.
      */
     async register(input: { email: string; password: string; profile?: Profile }, meta: RequestMeta): Promise<Account | undefined> {
-      checkPassword(input.password);
+      checkPassword(input.password, [input.email, input.profile?.name as string | undefined ?? '']);
       await limits.consume('mailPerIp', meta.ip);
       const passwordHash = await hasher.hash(input.password);
       try {
@@ -178,7 +182,7 @@ export function createAccountService(deps: AccountServiceDeps) {
 
     /** Administrative creation (CLI): the email must be new. */
     async createByAdmin(input: { email: string; password?: string; name?: string; verified?: boolean }): Promise<Account> {
-      if (input.password !== undefined) checkPassword(input.password);
+      if (input.password !== undefined) checkPassword(input.password, [input.email, input.name ?? '']);
       try {
         const account = await accounts.create({
           email: input.email,

@@ -122,6 +122,8 @@ export const configSchema = z.object({
   passwords: z.object({
     minLength: z.number().int().min(8).default(8).describe('shortest accepted password (NIST SP 800-63B: 8)'),
     maxLength: z.number().int().max(1024).default(256).describe('longest accepted password'),
+    minScore: z.number().int().min(0).max(4).default(2)
+      .describe('least zxcvbn strength (0-4) of a new password; any password on the breached/common list is refused at every level'),
     memoryCost: z.number().int().min(8192).default(19456).describe('argon2id memory in KiB (OWASP: 19456)'),
     timeCost: z.number().int().min(1).default(2).describe('argon2id iterations (OWASP: 2)'),
     parallelism: z.number().int().min(1).default(1).describe('argon2id lanes (OWASP: 1)'),
