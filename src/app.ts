@@ -18,6 +18,7 @@ import { DB_UNAVAILABLE } from './oidc/engine-events.ts';
 import type { Provider } from './oidc/provider.ts';
 import { createOpsRouter } from './ops/ops.router.ts';
 import { createAccountRouter } from './account/account.router.ts';
+import { createAccountDataRouter } from './account/account-data.router.ts';
 import { createAccountChangeGuard } from './account/account-change-guard.ts';
 import { createSecurityRouter } from './mfa/account/security.router.ts';
 import { MAX_ENCODED_MESSAGE_CHARS } from './saml/idp/binding.codec.ts';
@@ -49,6 +50,9 @@ export function createApp(container: Container): Koa {
   const accountChangeGuard = createAccountChangeGuard({
     config, provider: container.provider, enrolledTypes: (accountId) => container.mfa.mfa.enrolledTypes(accountId), audit,
   });
+  const accountDataRouter = createAccountDataRouter({
+    provider: container.provider, pages, formMiddleware, users: container.users, deletionGraceDays: config.accounts.deletionGraceDays,
+  });
   const securityRouter = createSecurityRouter({
     config, db: container.connection.db!, provider: container.provider, mfa: container.mfa, pages, formMiddleware,
   });
@@ -74,6 +78,7 @@ export function createApp(container: Container): Koa {
     accountChangeGuard,
     accountRouter.routes() as Koa.Middleware,
     securityRouter.routes() as Koa.Middleware,
+    accountDataRouter.routes() as Koa.Middleware,
     ...container.federation.routers(formMiddleware, pages).map((router) => router.routes() as Koa.Middleware),
     container.saml.router(samlForm).routes() as Koa.Middleware,
     container.samlSp.router(samlForm).routes() as Koa.Middleware,

@@ -183,6 +183,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
   const accountSections: AccountSection[] = [
     { href: '/account/security', label: 'mfa.account.title' }, federation.accountSection, ...profileCapability.accountSections,
+    { href: '/account/data', label: 'account_data.link' },
   ];
 
   return {

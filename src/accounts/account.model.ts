@@ -49,6 +49,8 @@ export interface AccountDocument {
   /** Roles in the admin console (src/console): `admin` changes everything, `auditor` reads everything. */
   roles?: Array<'admin' | 'auditor'>;
   lastLoginAt?: Date;
+  /** "Delete my account" with a grace period (accounts.deletionGraceDays): erased after this; a sign-in cancels it. */
+  deletionScheduledFor?: Date;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -78,6 +80,7 @@ export const accountSchema = new Schema<AccountDocument>({
   groups: { type: [String], default: undefined },
   roles: { type: [String], enum: ['admin', 'auditor'], default: undefined },
   lastLoginAt: Date,
+  deletionScheduledFor: { type: Date, default: undefined },
 }, { timestamps: true, versionKey: false, collection: 'accounts' });
 
 accountSchema.index({ emailNormalized: 1 }, { unique: true, name: 'email_unique' });
@@ -88,6 +91,7 @@ accountSchema.index({ externalId: 1 }, { name: 'external_id_unique', unique: tru
 accountSchema.index({ groups: 1 }, { name: 'groups', partialFilterExpression: { groups: { $exists: true } } });
 accountSchema.index({ 'custom.$**': 1 }, { name: 'custom_attributes' });
 accountSchema.index({ updatedAt: 1, _id: 1 }, { name: 'updated' });
+accountSchema.index({ deletionScheduledFor: 1 }, { name: 'deletion_due', partialFilterExpression: { deletionScheduledFor: { $exists: true } } });
 
 export type AccountModel = Model<AccountDocument>;
 export const accountModel = (connection: Connection): AccountModel =>

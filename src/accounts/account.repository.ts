@@ -41,6 +41,10 @@ export function createAccountRepository(model: AccountModel) {
     async markEmailVerified(id: string): Promise<void> {
       await model.updateOne({ _id: id }, { $set: { emailVerified: true } }).exec();
     },
+    /** The person signed in during the grace period of "delete my account": they came back, nothing is erased. */
+    async cancelDeletion(id: string): Promise<void> {
+      await model.updateOne({ _id: id }, { $unset: { deletionScheduledFor: 1 } }).exec();
+    },
     async recordLogin(id: string, at = new Date()): Promise<void> {
       await model.updateOne({ _id: id }, { $set: { lastLoginAt: at } }).exec();
     },

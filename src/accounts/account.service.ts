@@ -98,6 +98,10 @@ export function createAccountService(deps: AccountServiceDeps) {
         throw new AppError('account.blocked', 403);
       }
       await limits.reset('loginPerAccount', accountKey);
+      if (account.deletionScheduledFor) {
+        await accounts.cancelDeletion(account._id);
+        audit('user.deletion_cancelled', { accountId: account._id });
+      }
       if (hasher.needsRehash(account.passwordHash!)) {
         await accounts.setPasswordHash(account._id, await hasher.hash(password));
         audit('password.rehashed', { accountId: account._id });

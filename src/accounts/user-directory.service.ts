@@ -4,10 +4,12 @@ import type { Models } from '../db/models.ts';
 import { AppError } from '../http/app-error.ts';
 import type { Audit } from '../ops/audit.ts';
 import type { AccountSessions } from '../oidc/account-sessions.ts';
+import type { BackchannelOutcome } from '../oidc/end-session.ts';
 import type { AttributeSchema } from '../profile/attribute-schema.ts';
 import type { ProfileService } from '../profile/profile.service.ts';
 import type { AccountDocument } from './account.model.ts';
 import type { AccountService } from './account.service.ts';
+import type { PersonalData } from './personal-data.service.ts';
 import { normalizeEmail } from './account.repository.ts';
 import { searchUsers, type UserPage, type UserQuery } from './user-search.ts';
 
@@ -40,6 +42,9 @@ export interface UserDirectoryDeps {
   /** Unlinks an upstream identity (the linking service's rule: never the last way to sign in). */
   unlinkIdentity: (accountId: string, identityId: string) => Promise<void>;
   audit: Audit;
+  personalData: PersonalData;
+  /** accounts.deletionGraceDays */
+  deletionGraceDays?: number;
 }
 
 const isDuplicate = (error: unknown) => (error as { code?: number }).code === 11000;
@@ -137,19 +142,58 @@ export function createUserDirectory(deps: UserDirectoryDeps) {
       return get(id);
     },
 
-    /** Removes the account and everything kept about it (sessions, grants and tokens, links, factors, consents). */
-    async remove(id: string, actor: AuditActor): Promise<void> {
-      await get(id);
-      await deps.sessions.endAllSessions(id);
-      await deps.sessions.revokeAllGrants(id);
-      for (const model of [models.Identity, models.MfaFactor, models.MfaDevice, models.MfaChallenge, models.MfaRiskDecision,
-        models.ActionToken, models.FederationTransaction, models.ConsentRecord]) {
-        await model.collection.deleteMany({ accountId: id });
+    /** Finds an account by its id or (containing an @) its email, as the CLI names people. */
+    async resolve(idOrEmail: string): Promise<AccountDocument> {
+      if (!idOrEmail.includes('@')) return get(idOrEmail);
+      const account = await models.Account.findOne({ emailNormalized: normalizeEmail(idOrEmail) }).lean<AccountDocument>().exec();
+      if (!account) throw new AppError('account.not_found', 404);
+      return account;
+    },
+
+    /** Everything kept about the person (GDPR art. 15/20), without secrets: personal-data.service.ts. */
+    async exportData(id: string, actor: AuditActor) {
+      const data = await deps.personalData.exportData(await get(id));
+      audit('user.exported', { accountId: id, actor });
+      return data;
+    },
+
+    /**
+     * Erasure (GDPR art. 17): the account and everything kept about it in every collection, back-channel logout to
+     * the RPs it was signed in to, earlier audit events stripped of who they were about.
+     */
+    async remove(id: string, actor: AuditActor): Promise<BackchannelOutcome[]> {
+      const backchannel = await deps.personalData.erase(await get(id));
+      // The record of the erasure keeps the random id only (no email, name, address or browser), which no longer
+      // leads to anybody; who acted stays named unless it was the person.
+      audit('user.deleted', {
+        accountId: id, actor: actor.type === 'user' ? { type: 'user' } : actor, ip: null, userAgent: null,
+        backchannelSent: backchannel.filter((b) => b.ok).length, backchannelFailed: backchannel.filter((b) => !b.ok).length,
+      });
+      return backchannel;
+    },
+
+    /**
+     * "Delete my account": erased at once, or after the configured grace period (signed out everywhere meanwhile;
+     * signing in again cancels it). Returns when the erasure happens.
+     */
+    async requestDeletion(id: string, actor: AuditActor): Promise<{ erased: boolean; at: Date }> {
+      const days = deps.deletionGraceDays ?? 0;
+      if (days === 0) {
+        await this.remove(id, actor);
+        return { erased: true, at: new Date() };
       }
-      for (const model of [models.MfaRiskProfile, models.MfaLockout]) await model.collection.deleteMany({ _id: id } as never);
-      await models.Account.deleteOne({ _id: id }).exec();
-      // The audit record keeps the id only: no email, no name.
-      audit('user.deleted', { accountId: id, actor });
+      const at = new Date(Date.now() + days * 24 * 3600 * 1000);
+      await get(id);
+      await models.Account.updateOne({ _id: id }, { $set: { deletionScheduledFor: at } }).exec();
+      await deps.personalData.signOut(id);
+      audit('user.deletion_scheduled', { accountId: id, actor, at });
+      return { erased: false, at };
+    },
+    /** Erases the accounts whose grace period is over (run periodically by the server and by `idp users purge`). */
+    async purgeScheduled(now = new Date()): Promise<number> {
+      const due = await models.Account.find({ deletionScheduledFor: { $lte: now } }, { _id: 1 }).limit(1000).lean<Array<{ _id: string }>>().exec();
+      for (const { _id } of due) await this.remove(_id, { type: 'system' });
+      return due.length;
     },
 
     async endSession(id: string, sessionId: string, actor: AuditActor): Promise<void> {

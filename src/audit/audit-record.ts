@@ -62,8 +62,9 @@ export function toAuditRecord(type: string, fields: Record<string, unknown>, req
   assign('sp', text(sp));
   assign('reason', text(reason));
   assign('actor', isActor(actor) ? actor : accountId ? { type: 'user', id: text(accountId) } : undefined);
-  assign('ip', text(ip) ?? request?.ip);
-  assign('userAgent', text(userAgent) ?? request?.userAgent?.slice(0, 300));
+  // null: the event must not keep the request's address or browser (the anonymous record of an erasure).
+  assign('ip', ip === null ? undefined : text(ip) ?? request?.ip);
+  assign('userAgent', userAgent === null ? undefined : text(userAgent) ?? request?.userAgent?.slice(0, 300));
   assign('requestId', request?.requestId);
   const data = cleanObject(rest, 0);
   if (Object.keys(data).length) record.data = data;

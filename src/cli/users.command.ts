@@ -68,6 +68,30 @@ export const usersCommands: CommandGroup = {
       return publicAccount(await c.users.setRoles(account._id, roles, { type: 'cli', id: operatorName() }));
     }),
   }),
+  export: defineCommand({
+    usage: 'users export <account id|email>',
+    summary: 'print everything kept about a person as one JSON document (GDPR art. 15/20), without secrets',
+    positionals: 1,
+    parse: ({ positionals }) => ({ who: positionals[0] as string }),
+    run: ({ who }, store) => withContainer(store, async (c) =>
+      c.users.exportData((await c.users.resolve(who))._id, { type: 'cli', id: operatorName() })),
+  }),
+  delete: defineCommand({
+    usage: 'users delete <account id|email>',
+    summary: 'erase an account from every collection (GDPR art. 17), with back-channel logout to the RPs it was signed in to',
+    positionals: 1,
+    parse: ({ positionals }) => ({ who: positionals[0] as string }),
+    run: ({ who }, store) => withContainer(store, async (c) => {
+      const { _id: id } = await c.users.resolve(who);
+      const backchannel = await c.users.remove(id, { type: 'cli', id: operatorName() });
+      return { deleted: id, backchannelLogout: backchannel };
+    }),
+  }),
+  purge: defineCommand({
+    usage: 'users purge',
+    summary: 'erase the accounts whose deletion grace period (accounts.deletionGraceDays) is over',
+    run: (_input, store) => withContainer(store, async (c) => ({ erased: await c.users.purgeScheduled() })),
+  }),
   list: defineCommand({
     usage: 'users list [--limit <n>] [--skip <n>]',
     summary: 'list accounts, oldest first (default limit 100)',

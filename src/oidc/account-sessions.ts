@@ -87,6 +87,24 @@ export function createAccountSessions(db: mongo.Db, caches?: ChangeCaches) {
       await deleteGrants([grant._id]);
       return true;
     },
+    /** The engine's session uids of the account (the key endSessionByUid ends a session by, with back-channel logout). */
+    async sessionUids(accountId: string): Promise<string[]> {
+      const docs = await sessions.find({ 'payload.accountId': accountId }, { projection: { 'payload.uid': 1 } }).toArray();
+      return docs.map((d) => d.payload.uid).filter((uid): uid is string => typeof uid === 'string');
+    },
+    /**
+     * Erasure (GDPR art. 17): after sessions and grants, every other engine document that names the account:
+     * interactions (their session and login result), tokens and codes not bound to a grant, and the like.
+     */
+    async eraseEngineRecords(accountId: string): Promise<number> {
+      let removed = 0;
+      const names = ['payload.accountId', 'payload.session.accountId', 'payload.result.login.accountId', 'payload.lastSubmission.login.accountId'];
+      for (const model of ENGINE_MODELS.filter((m) => m !== 'Client')) {
+        const filter = { $or: names.map((name) => ({ [name]: accountId })) };
+        removed += (await db.collection(engineCollectionName(model)).deleteMany(filter)).deletedCount;
+      }
+      return removed;
+    },
     async revokeAllGrants(accountId: string): Promise<number> {
       const ids = (await grants.find({ 'payload.accountId': accountId }, { projection: { _id: 1 } }).toArray()).map((g) => g._id);
       await deleteGrants(ids);

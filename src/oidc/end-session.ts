@@ -24,7 +24,9 @@ export async function endSessionByUid(provider: Provider, sessionUid: string): P
       await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }).backchannelLogout(accountId, session.sidFor(clientId) as string);
       return { clientId, ok: true };
     } catch (error) {
-      return { clientId, ok: false, error: (error as Error).message };
+      // fetch reports the network failure (refused, reset, DNS) in its cause.
+      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+      return { clientId, ok: false, error: [(error as Error).message, cause?.code ?? cause?.message].filter(Boolean).join(': ') };
     }
   }));
   for (const { grantId, persistsLogout } of Object.values(authorizations)) {
@@ -34,4 +36,14 @@ export async function endSessionByUid(provider: Provider, sessionUid: string): P
   }
   await session.destroy();
   return { ended: true, accountId, backchannel: backchannel.filter((b): b is BackchannelOutcome => b !== undefined) };
+}
+
+/**
+ * Ends every session of an account as the engine's logout would, one by one: each RP signed in through one of them
+ * gets its back-channel logout token (account deletion, OIDC Back-Channel Logout 1.0 §2.5).
+ */
+export async function endEverySession(provider: Provider, sessionUids: string[]): Promise<BackchannelOutcome[]> {
+  const outcomes: BackchannelOutcome[] = [];
+  for (const uid of sessionUids) outcomes.push(...(await endSessionByUid(provider, uid)).backchannel);
+  return outcomes;
 }

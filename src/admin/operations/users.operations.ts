@@ -78,11 +78,23 @@ export function userOperations(deps: AdminDeps): Operation[] {
     }),
     defineOperation({
       operationId: 'deleteUser', method: 'delete', path: '/users/{id}', tag: 'Users', access: 'write',
-      summary: 'Delete an account and everything kept about it', params: idParams,
+      summary: 'Delete an account and everything kept about it (GDPR art. 17), with back-channel logout to the RPs', params: idParams,
       responses: [{ status: 204, description: 'Deleted' }],
       async handle({ params, actor }) {
         await users.remove(params.id, actor);
         return { $status: 204 };
+      },
+    }),
+    defineOperation({
+      operationId: 'exportUser', method: 'get', path: '/users/{id}/export', tag: 'Users', access: 'write',
+      summary: 'Everything kept about the person, as one JSON document (GDPR art. 15/20), without secrets',
+      description: 'Profile, linked identities (no upstream tokens), factors (no secrets), devices, consent records with '
+        + 'signed receipts, sessions, grants, SAML sign-ins and the audit events about the account. Needs idp:admin: it is '
+        + 'a data subject request, answered for one person, and audited.',
+      params: idParams,
+      responses: [{ status: 200, description: 'The personal data export', schema: z.object({ format: z.string() }).loose() }],
+      async handle({ params, actor }) {
+        return { $status: 200, $body: await users.exportData(params.id, actor), $headers: { 'Cache-Control': 'no-store' } };
       },
     }),
     defineOperation({

@@ -12,6 +12,7 @@ import { NAMEID, STATUS } from './saml-constants.ts';
 import { driverCollection, type SamlModels, type SamlPendingDocument, type SamlSpDocument } from './saml.models.ts';
 import type { SpRegistry } from './sp-registry.service.ts';
 import { errorResponse, successResponse } from './xml-templates.ts';
+import { persistentIdKey } from './saml-account-data.ts';
 
 // SSO second half: the engine's answer (an authorization code of the SP's client, or an error) becomes the SAML
 // Response (saml-core §3.3.3, saml-profiles §4.1.4.2): Assertion always signed (RSA-SHA256, exc-c14n), then
@@ -100,7 +101,7 @@ export function createResponseService(deps: ResponseDeps) {
       const nameId = deps.nameIds.value(format, { accountId: account._id, spEntityId: sp._id, email: account.emailVerified ? account.email : undefined });
       if (!nameId) return failure(sp, pending, 'invalid_nameid_policy');
       if (format === NAMEID.persistent) {
-        const key = createHash('sha256').update(`${sp._id}\u0000${nameId}`).digest('base64url');
+        const key = persistentIdKey(sp._id, nameId);
         if (!pending.allowCreate && !(await deps.models.SamlPersistentId.exists({ _id: key }))) return failure(sp, pending, 'invalid_nameid_policy');
         await deps.models.SamlPersistentId.updateOne({ _id: key }, { $setOnInsert: { createdAt: new Date() } }, { upsert: true }).exec();
       }

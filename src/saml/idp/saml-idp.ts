@@ -13,6 +13,7 @@ import { createAuthorizationCodeTaker } from './authorization-code.store.ts';
 import { createMessageReader } from './authn-request.reader.ts';
 import { createIdpCredentials } from './idp-credentials.ts';
 import { createNameIds } from './name-id.ts';
+import { createSamlAccountData } from './saml-account-data.ts';
 import { createResponseService } from './response.service.ts';
 import type { SamlModels } from './saml.models.ts';
 import { createSamlRouter } from './saml.router.ts';
@@ -45,14 +46,17 @@ export function createSamlIdp(deps: SamlIdpDeps) {
   const read = createMessageReader({ sps, credentials, audit: deps.audit });
   const common = { config: deps.config, provider: deps.provider, models: deps.models, sps, credentials, audit: deps.audit };
   const sso = createSsoService({ ...common, read, accounts: deps.accounts });
+  const nameIds = createNameIds(deps.config.secrets.keyEncryptionKey);
   const responses = createResponseService({
-    ...common, nameIds: createNameIds(deps.config.secrets.keyEncryptionKey), accounts: deps.accounts, groupNames: deps.groupNames,
+    ...common, nameIds, accounts: deps.accounts, groupNames: deps.groupNames,
     takeCode: createAuthorizationCodeTaker(deps.models.SamlPending.db.db!),
   });
   const slo = createSloService({ ...common, read, pages: deps.pages });
   return {
     sps,
     credentials,
+    /** The account's SAML sign-ins and persistent NameIDs, for its data export and erasure. */
+    accountData: createSamlAccountData(deps.models, nameIds),
     router: (bodyParser: Middleware) => createSamlRouter({
       pages: deps.pages, credentials, sso, responses, slo, bodyParser, metadataValidSeconds: METADATA_VALID_SECONDS,
       sessionUidOf: (ctx) => sessionUidOf(deps.provider(), ctx),
