@@ -12,6 +12,7 @@ import type { Lease } from './lease.ts';
 
 export const DERIVER_STATE = 'deriver';
 const BATCH = 500;
+const IDLE_CHECKPOINT_MS = 5000;
 
 export interface DeriverOptions {
   db: mongo.Db;
@@ -48,9 +49,13 @@ export function createEventDeriver(options: DeriverOptions) {
   let wake: (() => void) | undefined;
   const sleep = (ms: number) => new Promise<void>((resolve) => { const t = setTimeout(resolve, ms); t.unref(); wake = () => { clearTimeout(t); resolve(); }; });
 
+  /** After the newest stored event, and after the last checkpoint: events expire (TTL), sequence numbers must not restart. */
   async function nextSeqAfterStored(): Promise<number> {
-    const last = await events.find({}, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).next();
-    return (last?.seq ?? 0) + 1;
+    const [last, state] = await Promise.all([
+      events.find({}, { projection: { seq: 1 } }).sort({ seq: -1 }).limit(1).next(),
+      workers.findOne({ _id: DERIVER_STATE }, { projection: { lastSeq: 1 } }),
+    ]);
+    return Math.max(last?.seq ?? 0, state?.lastSeq ?? 0) + 1;
   }
 
   async function store(changes: StreamChange[], seq: number): Promise<number> {
@@ -72,6 +77,7 @@ export function createEventDeriver(options: DeriverOptions) {
       { $match: { 'ns.coll': { $in: watchedCollections(options.loginEvents) }, operationType: { $in: ['insert', 'update', 'replace', 'delete'] } } },
     ], { ...start, fullDocumentBeforeChange: 'whenAvailable', maxAwaitTimeMS: 250, batchSize: BATCH } as mongo.ChangeStreamOptions);
     let savedToken: unknown = state?.resumeToken;
+    let savedAt = Date.now();
     let renewedAt = Date.now();
     while (!stopped) {
       const batch: StreamChange[] = [];
@@ -92,9 +98,13 @@ export function createEventDeriver(options: DeriverOptions) {
         seq = await store(batch, seq);
       }
       const token = stream.resumeToken;
-      if (token && JSON.stringify(token) !== JSON.stringify(savedToken)) {
+      // After changes at once; while idle (the token still moves on with the cluster time) every few seconds, so
+      // that a restart resumes from a point still in the oplog without writing four times a second.
+      const due = batch.length > 0 || Date.now() - savedAt > IDLE_CHECKPOINT_MS;
+      if (token && due && JSON.stringify(token) !== JSON.stringify(savedToken)) {
         await workers.updateOne({ _id: DERIVER_STATE }, { $set: { resumeToken: token, lastSeq: seq - 1 } });
         savedToken = token;
+        savedAt = Date.now();
       }
     }
   }
