@@ -6,6 +6,7 @@ import { cliEnvFor, runIdp } from '../helpers/cli.ts';
 import { Browser } from '../helpers/browser.ts';
 import { finish, startSignIn, submitEntries } from '../helpers/profile-flows.ts';
 import { registerRp } from '../helpers/rp.ts';
+import { managementClient, OpenApiClient } from '../helpers/admin-api.ts';
 
 // Events derived from committed changes reach a real HTTP receiver that verifies every delivery with the reference
 // `standardwebhooks` package: exactly once per change, in order, retried with backoff, signed with two secrets
@@ -171,6 +172,29 @@ describe('webhooks', () => {
     await unsubscribe(subscription.id);
   });
 
+  test('the admin API manages subscriptions and shows the delivery log; answers match the OpenAPI document', async () => {
+    const writer = await managementClient(app, 'idp:admin');
+    const api = await OpenApiClient.load(app, '/admin/api/openapi.json', await writer.token());
+    const created = await api.call('createWebhook', { body: { url: receiver.url, events: ['user.created'], description: 'CRM' } });
+    expect(created.status).toBe(201);
+    expect(created.body.secret).toMatch(/^whsec_/);
+    receiver.received.length = 0;
+    receiver.secrets = [created.body.secret];
+    await app.container.accounts.createByAdmin({ email: 'api.hook@example.jp', password, verified: true });
+    await receiver.waitFor(() => receiver.accepted().length >= 1);
+    const listed = await api.call('listWebhooks');
+    expect(listed.body.items.map((w: { id: string }) => w.id)).toEqual([created.body.id]);
+    expect(listed.body.items[0]).not.toHaveProperty('secret');
+    const log = await api.call('listWebhookDeliveries', { params: { id: created.body.id } });
+    expect(log.body.items[0]).toMatchObject({ outcome: 'delivered', statusCode: 200, eventId: receiver.accepted()[0]!.id });
+    const replayed = await api.call('replayWebhookDelivery', { params: { id: log.body.items[0].id } });
+    expect(replayed.body).toMatchObject({ outcome: 'replayed', eventId: receiver.accepted()[0]!.id });
+    const rotated = await api.call('rotateWebhookSecret', { params: { id: created.body.id } });
+    expect(rotated.body.previousSecretExpiresAt).toBeDefined();
+    expect((await api.call('deleteWebhook', { params: { id: created.body.id } })).status).toBe(204);
+    expect((await api.call('getWebhook', { params: { id: created.body.id } })).status).toBe(404);
+  });
+
   test('idp webhooks add|list|deliveries|rotate-secret|replay|remove', async () => {
     const env = cliEnvFor(app, TEST_SECRETS);
     env.IDP_WEBHOOKS_ALLOW_PRIVATE_TARGETS = 'true';
@@ -212,6 +236,11 @@ describe('webhook targets (SSRF)', () => {
       await expect(app.container.events.webhooks.add({ url, events: ['*'] }, SYSTEM)).rejects.toMatchObject({ code: 'webhook.target_refused' });
     }
     expect(await app.container.events.webhooks.list()).toEqual([]);
+    const writer = await managementClient(app, 'idp:admin');
+    const api = await OpenApiClient.load(app, '/admin/api/openapi.json', await writer.token());
+    const refused = await api.call('createWebhook', { body: { url: receiver.url, events: ['*'] } });
+    expect(refused.status).toBe(400);
+    expect(refused.body.code).toBe('webhook.target_refused');
   });
 
   test('a subscription to a loopback target stored behind the check is refused again at delivery time', async () => {
