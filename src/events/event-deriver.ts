@@ -38,6 +38,24 @@ export async function initDeriver(db: mongo.Db, workers: mongo.Collection<Worker
   return watchedCollections(loginEvents);
 }
 
+/**
+ * Every sign-in updates the account's lastLoginAt: such bookkeeping-only updates are dropped by the server, not
+ * shipped to us to be dropped here (event-derivation.ts drops the same paths).
+ */
+const BOOKKEEPING_FILTER = {
+  $match: {
+    $or: [
+      { 'ns.coll': { $ne: WATCHED.accounts } },
+      { operationType: { $ne: 'update' } },
+      { 'updateDescription.removedFields.0': { $exists: true } },
+      { $expr: { $gt: [{ $size: { $filter: {
+        input: { $objectToArray: { $ifNull: ['$updateDescription.updatedFields', {}] } },
+        cond: { $not: [{ $regexMatch: { input: '$$this.k', regex: '^(updatedAt|lastLoginAt|createdAt|profiling)(\\.|$)' } }] },
+      } } }, 0] } },
+    ],
+  },
+};
+
 const watchedCollections = (loginEvents: boolean) =>
   Object.values(WATCHED).filter((name) => loginEvents || name !== WATCHED.audit);
 
@@ -75,6 +93,7 @@ export function createEventDeriver(options: DeriverOptions) {
     const start = state?.resumeToken ? { resumeAfter: state.resumeToken } : state?.startAt ? { startAtOperationTime: state.startAt } : {};
     stream = options.db.watch([
       { $match: { 'ns.coll': { $in: watchedCollections(options.loginEvents) }, operationType: { $in: ['insert', 'update', 'replace', 'delete'] } } },
+      BOOKKEEPING_FILTER,
     ], { ...start, fullDocumentBeforeChange: 'whenAvailable', maxAwaitTimeMS: 250, batchSize: BATCH } as mongo.ChangeStreamOptions);
     let savedToken: unknown = state?.resumeToken;
     let savedAt = Date.now();
@@ -89,6 +108,7 @@ export function createEventDeriver(options: DeriverOptions) {
         renewedAt = Date.now();
       }
       if (!lease.held) break;
+      const before = seq;
       try {
         seq = await store(batch, seq);
       } catch (error) {
@@ -100,7 +120,7 @@ export function createEventDeriver(options: DeriverOptions) {
       const token = stream.resumeToken;
       // After changes at once; while idle (the token still moves on with the cluster time) every few seconds, so
       // that a restart resumes from a point still in the oplog without writing four times a second.
-      const due = batch.length > 0 || Date.now() - savedAt > IDLE_CHECKPOINT_MS;
+      const due = seq !== before || Date.now() - savedAt > IDLE_CHECKPOINT_MS;
       if (token && due && JSON.stringify(token) !== JSON.stringify(savedToken)) {
         await workers.updateOne({ _id: DERIVER_STATE }, { $set: { resumeToken: token, lastSeq: seq - 1 } });
         savedToken = token;
