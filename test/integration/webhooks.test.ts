@@ -68,6 +68,33 @@ describe('webhooks', () => {
     await unsubscribe(subscription.id);
   }, 240_000);
 
+  test('account lifecycle, linked identities (with pre-images on unlink) and clients are announced; no delivery carries a secret', async () => {
+    await subscribe(['*']);
+    const { users } = app.container;
+    const account = await users.create({ email: 'lifecycle@example.jp', password, verified: false }, SYSTEM);
+    await users.update(account._id, { emailVerified: true }, SYSTEM);
+    await users.setPassword(account._id, 'another long password', SYSTEM);
+    await users.setStatus(account._id, 'blocked', SYSTEM);
+    const identities = app.container.connection.db!.collection('federated_identities');
+    await identities.insertOne({ _id: 'idn-1', connectorId: 'google', subject: 's-1', accountId: account._id, createdAt: new Date() } as never);
+    await identities.deleteOne({ _id: 'idn-1' } as never);
+    const client = await app.container.clients.add({ client_name: 'Shop', redirect_uris: ['https://shop.example.jp/cb'] });
+    await app.container.clients.remove(client.client_id as string);
+    await users.remove(account._id, SYSTEM);
+    await receiver.waitFor(() => receiver.accepted().some((r) => r.body.type === 'user.deleted'), 30_000);
+    await receiver.waitFor(() => receiver.accepted().some((r) => r.body.type === 'client.deleted'), 30_000);
+    const seen = receiver.accepted().map((r) => r.body.type);
+    for (const type of ['user.created', 'user.email_verified', 'user.updated', 'user.blocked', 'identity.linked', 'identity.unlinked', 'client.created', 'client.deleted', 'user.deleted']) {
+      expect(seen).toContain(type);
+    }
+    const unlinked = receiver.accepted().find((r) => r.body.type === 'identity.unlinked')!;
+    expect(unlinked.body.data).toMatchObject({ identityId: 'idn-1', accountId: account._id, connectorId: 'google' }); // from the pre-image
+    expect(receiver.accepted().find((r) => r.body.type === 'user.updated' && r.body.data.changed.includes('password'))).toBeDefined();
+    const everything = JSON.stringify(receiver.received.map((r) => r.body));
+    expect(everything).not.toMatch(/argon2|passwordHash|client_secret/);
+    expect(receiver.accepted().every((r) => r.verified)).toBe(true);
+  });
+
   test('a receiver answering 500 for a while gets every event, retried with growing, jittered delays', async () => {
     const subscription = await subscribe(['user.created']);
     let requests = 0;
