@@ -1,4 +1,5 @@
 import { hash, verify } from '@node-rs/argon2';
+import { isLegacyHash, verifyLegacy } from './legacy-hashes.ts';
 
 /** Algorithm.Argon2id of @node-rs/argon2 (an ambient const enum, so spelled out). */
 const ARGON2ID = 2;
@@ -31,7 +32,9 @@ export function createPasswordHasher(parameters: HashParameters): PasswordHasher
     hash: (password) => hash(password, options),
     async verify(storedHash, password) {
       try {
-        return await verify(storedHash, password);
+        // argon2 i/d/id (ours and imported ones) here; bcrypt, scrypt, PBKDF2 ... of imported accounts in legacy-hashes.ts.
+        if (storedHash.startsWith('$argon2')) return await verify(storedHash, password);
+        return isLegacyHash(storedHash) ? await verifyLegacy(storedHash, password) : false;
       } catch {
         return false;
       }

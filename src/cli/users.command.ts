@@ -1,4 +1,8 @@
+import { createWriteStream } from 'node:fs';
+import path from 'node:path';
 import { publicAccount } from '../accounts/public-account.ts';
+import { createBulkAccounts } from '../accounts/bulk-create.ts';
+import { createUserImport } from '../accounts/user-import.ts';
 import { AppError } from '../http/app-error.ts';
 import { email as emailSchema } from '../interaction/forms.ts';
 import { defineCommand, UsageError, type CommandGroup, type ParsedArgs } from './command.ts';
@@ -85,6 +89,30 @@ export const usersCommands: CommandGroup = {
       const { _id: id } = await c.users.resolve(who);
       const backchannel = await c.users.remove(id, { type: 'cli', id: operatorName() });
       return { deleted: id, backchannelLogout: backchannel };
+    }),
+  }),
+  import: defineCommand({
+    usage: 'users import --file <users.ndjson> [--checkpoint <file>] [--restart] [--batch <n>] [--errors <file>]',
+    summary: 'import accounts from NDJSON (profile, verified flag, linked identities, password hashes of other systems); resumable, idempotent',
+    options: { file: { type: 'string' }, checkpoint: { type: 'string' }, restart: { type: 'boolean' }, batch: { type: 'string' }, errors: { type: 'string' } },
+    parse: ({ values }) => {
+      const { file, checkpoint, restart, errors } = values as { file?: string; checkpoint?: string; restart?: boolean; errors?: string };
+      if (!file) throw new UsageError('users import needs --file');
+      const batchSize = count(values.batch, 500, 'batch');
+      if (batchSize < 1 || batchSize > 5000) throw new UsageError('--batch must be 1..5000');
+      return { file: path.resolve(file), checkpoint: checkpoint && path.resolve(checkpoint), restart: restart ?? false, batchSize, errors };
+    },
+    run: (input, store) => withContainer(store, async (c) => {
+      // Every failed line, one JSON object per line, when asked for (the summary names the first 100).
+      const report = input.errors ? createWriteStream(input.errors, { flags: 'w' }) : undefined;
+      try {
+        const bulk = createBulkAccounts({ models: c.models, schema: c.profile.schema, audit: c.audit });
+        return await createUserImport({ users: c.users, bulk, models: c.models, audit: c.audit }).run({
+          ...input, actor: { type: 'cli', id: operatorName() }, onError: report && ((error) => report.write(`${JSON.stringify(error)}\n`)),
+        });
+      } finally {
+        await new Promise((resolve) => (report ? report.end(resolve) : resolve(undefined)));
+      }
     }),
   }),
   purge: defineCommand({
