@@ -5,6 +5,7 @@ import { createPasswordStamp } from './accounts/password-stamp.ts';
 import { createAccountRepository } from './accounts/account.repository.ts';
 import { createAccountService } from './accounts/account.service.ts';
 import { createPasswordHasher } from './accounts/password.hasher.ts';
+import { createLegacyCredentials } from './accounts/legacy-credentials.ts';
 import type { Config } from './config/config.schema.ts';
 import type { Models } from './db/models.ts';
 import { createPages } from './http/pages.ts';
@@ -114,6 +115,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     config, accounts: accountRepository, hasher,
     tokens: createActionTokenService(models.ActionToken),
     mailQueue, limits, audit: mfa.audit, claims, signOutEverywhere,
+    legacy: config.migration.legacy ? createLegacyCredentials(config.migration.legacy) : undefined,
   });
 
   const federation = createFederation({

@@ -9,6 +9,7 @@ import type { ActionTokenService } from '../tokens/action-token.service.ts';
 import type { Profile } from './account.model.ts';
 import { isDuplicateKey, normalizeEmail, type Account, type AccountRepository } from './account.repository.ts';
 import type { PasswordHasher } from './password.hasher.ts';
+import type { LegacyCredentials } from './legacy-credentials.ts';
 import { refusePassword } from './password-policy.ts';
 
 export interface AccountServiceDeps {
@@ -24,6 +25,8 @@ export interface AccountServiceDeps {
   signOutEverywhere(accountId: string): Promise<{ sessions: number; grants: number }>;
   /** A reset link proves the mailbox: an unverified account is claimed first (account-claim.service.ts). */
   claims?: Pick<AccountClaim, 'claimByMailbox'>;
+  /** The legacy member store's credential endpoint (lazy migration), when configured. */
+  legacy?: Pick<LegacyCredentials, 'verify'>;
 }
 
 export interface RequestMeta {
@@ -55,6 +58,23 @@ export function createAccountService(deps: AccountServiceDeps) {
     audit('email_verification.sent', { accountId: account._id });
   }
 
+  /**
+   * Asks the legacy store; on good credentials makes the account here (its profile, the password hashed by us), so
+   * the legacy store is never asked about this person again. Null for wrong credentials; 503 when it cannot tell.
+   */
+  async function migrateFromLegacy(email: string, password: string, ip: string): Promise<Account | null> {
+    const identity = await deps.legacy!.verify(email, password);
+    if (!identity) return null;
+    try {
+      const account = await accounts.create({ email, passwordHash: await hasher.hash(password), emailVerified: identity.emailVerified, profile: identity.profile });
+      audit('account.migrated', { accountId: account._id, method: 'legacy_sign_in', ip });
+      return account;
+    } catch (error) {
+      if (!isDuplicateKey(error)) throw error;
+      return accounts.findByEmail(email); // migrated by a concurrent sign-in meanwhile
+    }
+  }
+
   return {
     /**
      * Sign-up. The answer is the same whether the email is new or taken (no user enumeration): a taken address
@@ -83,10 +103,17 @@ export function createAccountService(deps: AccountServiceDeps) {
       const accountKey = `${normalizeEmail(email)}`;
       await limits.check('loginPerIp', ip);
       await limits.check('loginPerAccount', accountKey);
-      const account = await accounts.findByEmail(email);
-      const ok = account?.passwordHash
-        ? await hasher.verify(account.passwordHash, password)
-        : (await hasher.verifyDummy(password), false);
+      let account = await accounts.findByEmail(email);
+      let ok: boolean;
+      if (!account && deps.legacy) {
+        // An address we do not know may be a member of the legacy store not yet migrated (lazy migration).
+        account = await migrateFromLegacy(email, password, ip);
+        ok = account !== null;
+      } else {
+        ok = account?.passwordHash
+          ? await hasher.verify(account.passwordHash, password)
+          : (await hasher.verifyDummy(password), false);
+      }
       if (!ok || !account) {
         await limits.consume('loginPerIp', ip).catch(() => undefined);
         await limits.consume('loginPerAccount', accountKey).catch(() => undefined);

@@ -136,6 +136,18 @@ export const configSchema = z.object({
       .describe('days between "delete my account" and the erasure; signing in meanwhile cancels it (0: erased at once)'),
   }).prefault({}),
 
+  migration: z.object({
+    legacy: z.object({
+      url: z.url().describe('the legacy member store\'s credential endpoint: POST {"email","password"} answers 200 with the profile, 401/404 for wrong credentials'),
+      secret: z.string().min(16).describe('shared secret sent to the legacy endpoint in secretHeader'),
+      secretHeader: z.string().regex(/^[A-Za-z0-9-]+$/).default('x-legacy-secret').describe('header carrying the shared secret'),
+      timeoutMs: z.number().int().min(100).max(30_000).default(3000).describe('time the legacy endpoint has to answer one sign-in'),
+      errorThresholdPercentage: z.number().int().min(1).max(100).default(50).describe('percent of failed calls that opens the circuit breaker'),
+      volumeThreshold: z.number().int().min(1).default(5).describe('calls in the breaker\'s window before it may open'),
+      resetTimeoutMs: z.number().int().min(100).default(30_000).describe('how long an open breaker refuses before one call tries again'),
+    }).optional().describe('lazy migration: asked when an unknown email signs in; the account is then created here (unset: off)'),
+  }).prefault({}),
+
   i18n: z.object({
     defaultLocale: z.enum(['ja', 'en']).default('ja').describe('language when neither ui_locales nor Accept-Language decide'),
   }).prefault({}),

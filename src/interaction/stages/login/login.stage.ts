@@ -3,7 +3,7 @@ import type { AccountService } from '../../../accounts/account.service.ts';
 import type { Account } from '../../../accounts/account.repository.ts';
 import { waitingSignIn, type PasswordStamp } from '../../../accounts/password-stamp.ts';
 import type { Config } from '../../../config/config.schema.ts';
-import { AppError } from '../../../http/app-error.ts';
+import { AppError, isAppError } from '../../../http/app-error.ts';
 import type { Audit } from '../../../ops/audit.ts';
 import { ACR_PASSWORD } from '../../../oidc/provider.ts';
 import { code, email, formError, parseForm, password } from '../../forms.ts';
@@ -83,7 +83,8 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
             const account = await deps.accounts.authenticate(input.email, input.password, stage.ctx.ip);
             await signedIn(stage, account);
           } catch (error) {
-            const failure = formError(stage.ctx, error);
+            // The legacy store could not tell (lazy migration): said on the form, like a wrong password, not an error page.
+            const failure = isAppError(error) && error.code === 'login.legacy_unavailable' ? error : formError(stage.ctx, error);
             await showLogin(stage, { email: typedEmail, error: failure.code }, failure.status);
           }
         },
