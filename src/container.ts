@@ -59,7 +59,16 @@ export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
 /** The release, named in the admin API's OpenAPI document. */
 export const APP_VERSION = '0.1.0';
 
-export async function createContainer(config: Config, connection: Connection, models: Models, logger: Logger) {
+export interface ContainerOptions {
+  /**
+   * Register (or update for a new issuer) our own clients, the account pages' and the console's: the server does at
+   * start; a CLI command does not, so an operator's shell with another ISSUER cannot rewrite their redirect URIs.
+   */
+  registerInternalClients?: boolean;
+}
+
+export async function createContainer(config: Config, connection: Connection, models: Models, logger: Logger, options: ContainerOptions = {}) {
+  const registerInternalClients = options.registerInternalClients ?? true;
   const db = connection.db!;
   // Every capability audits through this one function: the log line and the stored, queryable event.
   const auditTrail = createAuditModule({ config, model: models.AuditEvent, logger });
@@ -137,7 +146,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   ]);
 
   const clients = createClientService(db, currentProvider, caches);
-  await clients.ensureInternal(accountClientMetadata(config.issuer));
+  if (registerInternalClients) await clients.ensureInternal(accountClientMetadata(config.issuer));
   const saml = createSamlIdp({
     config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit, caches, groupNames: groups.namesOf,
   });
@@ -177,7 +186,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     clientExists,
   });
 
-  await clients.ensureInternal(consoleClientMetadata(config.issuer));
+  if (registerInternalClients) await clients.ensureInternal(consoleClientMetadata(config.issuer));
   const adminConsole = createConsoleModule({
     config, provider: currentProvider, pages, invoker: admin.invoker, schema: profileCapability.schema, accounts: models.Account, events: models.AuditEvent,
   });

@@ -5,7 +5,7 @@ import type { Config } from './config/config.schema.ts';
 import { connectMongo } from './db/connection.ts';
 import { createModels } from './db/models.ts';
 import { ensureSchema } from './db/schema.ts';
-import { createContainer, type Container } from './container.ts';
+import { createContainer, type Container, type ContainerOptions } from './container.ts';
 import type { Logger } from './ops/logger.ts';
 
 // Connect -> create collections and indexes -> wire the container -> serve. Used by main.ts and by the tests,
@@ -19,11 +19,11 @@ export interface RunningServer {
   stop(): Promise<void>;
 }
 
-export async function bootstrap(config: Config, mongoUri: string, logger: Logger): Promise<Container> {
+export async function bootstrap(config: Config, mongoUri: string, logger: Logger, options?: ContainerOptions): Promise<Container> {
   const connection = await connectMongo(mongoUri, { serverSelectionTimeoutMS: config.mongodb.serverSelectionTimeoutMS });
   const models = createModels(connection);
   await ensureSchema(connection, models);
-  return createContainer(config, connection, models, logger);
+  return createContainer(config, connection, models, logger, options);
 }
 
 export async function startServer(

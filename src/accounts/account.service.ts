@@ -34,6 +34,10 @@ export interface RequestMeta {
   locale: Locale;
 }
 
+/** How long a mailed link lasts, as people say it: "24 hours" (24時間), not "1440 minutes". */
+export const validity = (seconds: number): { minutes: number } | { hours: number } =>
+  seconds >= 3600 && seconds % 3600 === 0 ? { hours: seconds / 3600 } : { minutes: Math.round(seconds / 60) };
+
 export function createAccountService(deps: AccountServiceDeps) {
   const { config, accounts, hasher, tokens, mailQueue, limits, audit } = deps;
   const link = (pathname: string, token: string) => `${config.issuer}${pathname}?token=${encodeURIComponent(token)}`;
@@ -52,7 +56,7 @@ export function createAccountService(deps: AccountServiceDeps) {
       name: 'verify-email', to: account.email, locale,
       model: async () => {
         const issued = await tokens.issue('email_verification', account._id, config.ttl.emailVerification, true);
-        return { link: link('/verify-email', issued.token), code: issued.code, minutes: Math.round(config.ttl.emailVerification / 60) };
+        return { link: link('/verify-email', issued.token), code: issued.code, ...validity(config.ttl.emailVerification) };
       },
     });
     audit('email_verification.sent', { accountId: account._id });
@@ -179,7 +183,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         name: 'password-reset', to: account.email, locale: meta.locale,
         model: async () => {
           const issued = await tokens.issue('password_reset', account._id, config.ttl.passwordReset);
-          return { link: link('/password/reset', issued.token), minutes: Math.round(config.ttl.passwordReset / 60) };
+          return { link: link('/password/reset', issued.token), ...validity(config.ttl.passwordReset) };
         },
       });
       audit('password_reset.requested', { accountId: account._id, ip: meta.ip });

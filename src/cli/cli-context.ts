@@ -72,7 +72,8 @@ export async function withStore<T>(fn: (store: Store) => Promise<T>): Promise<T>
 
 /** The full container (schema ensured, signing keys present), closed afterwards so the process can exit. */
 export async function withContainer<T>(store: Store, fn: (container: Container) => Promise<T>): Promise<T> {
-  const container = await bootstrap(store.config, store.uri, store.logger);
+  // The server registers our own clients for its issuer; a command must not rewrite them from its own environment.
+  const container = await bootstrap(store.config, store.uri, store.logger, { registerInternalClients: false });
   try {
     const result = await fn(container);
     auditCommand(container, store.command);

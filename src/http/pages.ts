@@ -33,7 +33,8 @@ export function createPages(views: Views, i18n: I18n, config: Config): Pages {
       ctx.status = options.status ?? 200;
       ctx.type = 'html';
       ctx.set('Cache-Control', 'no-store');
-      ctx.body = views.page(name, model, { locale: chosen, t: i18n.t(chosen), csrfToken: ctx.state.csrfToken }, options.layout);
+      // Every page can name the request (X-Request-Id) for support: error pages show it.
+      ctx.body = views.page(name, { requestId: ctx.state.reqId, ...model }, { locale: chosen, t: i18n.t(chosen), csrfToken: ctx.state.csrfToken }, options.layout);
     },
   };
 }

@@ -3,10 +3,18 @@ import type { EnginePages, KoaContextWithOIDC } from './provider.ts';
 
 // The engine's own pages rendered with our layout and languages: its error page, the RP-initiated logout
 // confirmation (button[name=logout][value=yes]) and the page after logout.
+/** Engine errors with a sentence of their own (views/locales: errors.oidc_codes); others get the general one. */
+const FRIENDLY_ERRORS = new Set(['invalid_request', 'invalid_client', 'invalid_redirect_uri', 'unauthorized_client', 'access_denied',
+  'invalid_scope', 'unsupported_response_type', 'login_required', 'consent_required', 'interaction_required', 'server_error',
+  'temporarily_unavailable', 'invalid_request_object', 'invalid_request_uri', 'session_not_found', 'invalid_target']);
+
 export function createEnginePages(pages: Pages): EnginePages {
   return {
     async renderError(ctx, out) {
-      pages.render(ctx, 'pages/oidc-error', { error: out.error, description: out.error_description }, { status: ctx.status >= 400 ? ctx.status : 400 });
+      // People get a sentence in their language and a way back, not the protocol's error_description (written for
+      // the RP's developers: RFC 6749 §4.1.2.1); the code and the request id stay, small, for support.
+      const known = out.error && FRIENDLY_ERRORS.has(out.error) ? out.error : 'other';
+      pages.render(ctx, 'pages/oidc-error', { error: out.error, message: `errors.oidc_codes.${known}` }, { status: ctx.status >= 400 ? ctx.status : 400 });
     },
     async logoutSource(ctx, form) {
       // The engine hands us its form (action + xsrf token); we render our own markup with the same two values.

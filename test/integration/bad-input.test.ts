@@ -24,7 +24,10 @@ describe('bad input gets a clear error and writes nothing', () => {
     const page = await new Browser().get(`${app.issuer}/auth?client_id=nope&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(RP_REDIRECT)}`);
     expect(page.status).toBe(400);
     expect(page.body).toContain('invalid_client');
-    expect(page.body).toContain('The request from the application could not be accepted');
+    // A sentence for people, a way back and the request id for support; not the engine's developer description.
+    expect(page.html.querySelector('.error[role=alert]')?.text).toBe('The site that sent you here is not registered with us.');
+    expect(page.html.querySelector('a[href="/account"]')).not.toBeNull();
+    expect(page.body).toContain(`Request ID: ${page.headers.get('x-request-id')}`);
     expect(await interactions()).toBe(before);
   });
 
