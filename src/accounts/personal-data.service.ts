@@ -7,6 +7,7 @@ import type { BackchannelOutcome } from '../oidc/end-session.ts';
 import type { SamlAccountData } from '../saml/idp/saml-account-data.ts';
 import type { AccountDocument } from './account.model.ts';
 import { publicAccount } from './public-account.ts';
+import { escapeRegex } from '../db/regex.ts';
 
 // The data subject's rights over what we hold about them (GDPR art. 15/20 access and portability, art. 17
 // erasure; APPI art. 33/35): one export that gathers every collection naming the account, and one erasure that
@@ -38,7 +39,6 @@ async function byAccount<T>(collection: mongo.Collection, accountId: string, pro
   return (await collection.find({ accountId }, { projection }).limit(5000).toArray()) as unknown as T[];
 }
 
-const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function createPersonalData(deps: PersonalDataDeps) {
   const { models, db } = deps;

@@ -1,5 +1,6 @@
 import type { AccountDocument, AccountModel } from './account.model.ts';
 import { normalizeEmail } from './account.repository.ts';
+import { escapeRegex } from '../db/regex.ts';
 
 // Finding accounts for the people who manage them: by email (exact, or a prefix ending in `*`), name prefix, one
 // attribute's value, status, external id or group, in pages by account id with an opaque cursor and a total.
@@ -25,7 +26,6 @@ export interface UserPage {
 
 export const MAX_USER_PAGE = 200;
 
-const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The MongoDB filter of a query; `profileKeys` are the standard claims (everything else is a custom attribute). */
 export function userFilter(query: UserQuery, profileKeys: ReadonlySet<string>): Record<string, unknown> {

@@ -1,4 +1,5 @@
 import net from 'node:net';
+import { splice } from './tcp-proxy.ts';
 
 // A loopback load balancer: each new TCP connection goes to the next backend in turn (layer 4, like HAProxy in
 // `mode tcp` with `balance roundrobin`). `pin(i)` sends new connections to one backend and drops the open ones,
@@ -20,13 +21,7 @@ export async function startRoundRobinProxy(targets: number[]): Promise<RoundRobi
   const server = net.createServer((client) => {
     const index = pinned ?? next++ % targets.length;
     connections[index]! += 1;
-    const upstream = net.connect(targets[index]!, '127.0.0.1');
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => socket.destroy());
-    }
-    client.pipe(upstream).pipe(client);
+    splice(client, targets[index]!, sockets);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;

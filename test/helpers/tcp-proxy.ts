@@ -9,6 +9,17 @@ export interface TcpProxy {
   close(): Promise<void>;
 }
 
+/** Joins an accepted connection to a new one to 127.0.0.1:`port`; both are tracked in `sockets` until closed. */
+export function splice(client: net.Socket, port: number, sockets: Set<net.Socket>): void {
+  const upstream = net.connect(port, '127.0.0.1');
+  for (const socket of [client, upstream]) {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => socket.destroy());
+  }
+  client.pipe(upstream).pipe(client);
+}
+
 export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
   let open = true;
   const sockets = new Set<net.Socket>();
@@ -17,13 +28,7 @@ export async function startTcpProxy(targetPort: number): Promise<TcpProxy> {
       client.destroy();
       return;
     }
-    const upstream = net.connect(targetPort, '127.0.0.1');
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('close', () => sockets.delete(socket));
-      socket.on('error', () => socket.destroy());
-    }
-    client.pipe(upstream).pipe(client);
+    splice(client, targetPort, sockets);
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
