@@ -8,7 +8,7 @@ import type { AttributeSchema } from '../profile/attribute-schema.ts';
 import type { ProfileService } from '../profile/profile.service.ts';
 import type { AccountDocument } from './account.model.ts';
 import type { AccountService } from './account.service.ts';
-import { normalizeEmail } from './account.repository.ts';
+import { isDuplicateKey, normalizeEmail } from './account.repository.ts';
 import { searchUsers, type UserPage, type UserQuery } from './user-search.ts';
 
 // Managing customer accounts: the one code path behind the `idp users` commands, the admin API and SCIM. Every
@@ -42,7 +42,6 @@ export interface UserDirectoryDeps {
   audit: Audit;
 }
 
-const isDuplicate = (error: unknown) => (error as { code?: number }).code === 11000;
 
 export function createUserDirectory(deps: UserDirectoryDeps) {
   const { models, audit } = deps;
@@ -83,7 +82,7 @@ export function createUserDirectory(deps: UserDirectoryDeps) {
       const update = externalId === null ? { $unset: { externalId: 1 } } : { $set: { externalId } };
       await models.Account.updateOne({ _id: id }, update).exec();
     } catch (error) {
-      if (isDuplicate(error)) throw new AppError('account.external_id_taken', 409, { field: 'externalId', expose: true });
+      if (isDuplicateKey(error)) throw new AppError('account.external_id_taken', 409, { field: 'externalId', expose: true });
       throw error;
     }
   }
@@ -187,7 +186,7 @@ export function createUserDirectory(deps: UserDirectoryDeps) {
       try {
         await models.Account.updateOne({ _id: id }, { $set: { email, emailNormalized: normalizeEmail(email), emailVerified: verified } }).exec();
       } catch (error) {
-        if (isDuplicate(error)) throw new AppError('account.email_taken', 409, { field: 'email', expose: true });
+        if (isDuplicateKey(error)) throw new AppError('account.email_taken', 409, { field: 'email', expose: true });
         throw error;
       }
       audit('user.email_changed', { accountId: id, actor });

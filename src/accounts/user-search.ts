@@ -1,4 +1,5 @@
 import type { AccountDocument, AccountModel } from './account.model.ts';
+import { escapeRegex } from '../db/regex.ts';
 import { normalizeEmail } from './account.repository.ts';
 
 // Finding accounts for the people who manage them: by email (exact, or a prefix ending in `*`), name prefix, one
@@ -25,7 +26,6 @@ export interface UserPage {
 
 export const MAX_USER_PAGE = 200;
 
-const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /** The MongoDB filter of a query; `profileKeys` are the standard claims (everything else is a custom attribute). */
 export function userFilter(query: UserQuery, profileKeys: ReadonlySet<string>): Record<string, unknown> {

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { AppError } from '../http/app-error.ts';
 import type { AccountModel } from '../accounts/account.model.ts';
+import { isDuplicateKey } from '../accounts/account.repository.ts';
 import type { Audit } from '../ops/audit.ts';
 import type { AuditActor } from '../audit/audit-event.model.ts';
 import type { GroupDocument, GroupModel } from './group.model.ts';
 
 // Groups and their members. Names are unique (case as given); membership is stored on the accounts.
 
-const isDuplicate = (error: unknown) => (error as { code?: number }).code === 11000;
 
 export function createGroupService(deps: { groups: GroupModel; accounts: AccountModel; audit: Audit }) {
   const { groups, accounts, audit } = deps;
@@ -34,7 +34,7 @@ export function createGroupService(deps: { groups: GroupModel; accounts: Account
       try {
         await groups.create({ _id: id, displayName: input.displayName, externalId: input.externalId });
       } catch (error) {
-        if (isDuplicate(error)) throw new AppError('group.exists', 409);
+        if (isDuplicateKey(error)) throw new AppError('group.exists', 409);
         throw error;
       }
       if (input.members?.length) await this.setMembers(id, input.members, actor);
@@ -51,7 +51,7 @@ export function createGroupService(deps: { groups: GroupModel; accounts: Account
         const result = await groups.updateOne({ _id: id }, { $set: { ...set, updatedAt: new Date() }, ...(Object.keys(unset).length ? { $unset: unset } : {}) }).exec();
         if (result.matchedCount === 0) throw new AppError('group.not_found', 404);
       } catch (error) {
-        if (isDuplicate(error)) throw new AppError('group.exists', 409);
+        if (isDuplicateKey(error)) throw new AppError('group.exists', 409);
         throw error;
       }
       audit('group.updated', { group: id, actor, changed: Object.keys({ ...set, ...unset }).filter((k) => k !== 'updatedAt') });

@@ -1,4 +1,5 @@
 import { parse, type Filter } from 'scim2-parse-filter';
+import { escapeRegex } from '../db/regex.ts';
 import { normalizeEmail } from '../accounts/account.repository.ts';
 import { scimError } from './scim-error.ts';
 import { SCHEMA } from './scim-schemas.ts';
@@ -15,7 +16,6 @@ interface Field {
   kind: 'email' | 'exact' | 'text' | 'date' | 'active' | 'array';
 }
 
-const escapeRegex = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export function userFields(enterprise: Record<string, string>): Record<string, Field> {
   const fields: Record<string, Field> = {
