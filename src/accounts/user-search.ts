@@ -1,6 +1,6 @@
 import type { AccountDocument, AccountModel } from './account.model.ts';
-import { normalizeEmail } from './account.repository.ts';
 import { escapeRegex } from '../db/regex.ts';
+import { normalizeEmail } from './account.repository.ts';
 
 // Finding accounts for the people who manage them: by email (exact, or a prefix ending in `*`), name prefix, one
 // attribute's value, status, external id or group, in pages by account id with an opaque cursor and a total.

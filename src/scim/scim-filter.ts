@@ -1,8 +1,8 @@
 import { parse, type Filter } from 'scim2-parse-filter';
+import { escapeRegex } from '../db/regex.ts';
 import { normalizeEmail } from '../accounts/account.repository.ts';
 import { scimError } from './scim-error.ts';
 import { SCHEMA } from './scim-schemas.ts';
-import { escapeRegex } from '../db/regex.ts';
 
 // SCIM filters (RFC 7644 §3.4.2.2), parsed by scim2-parse-filter, turned into MongoDB queries over our documents.
 // Attribute names are case-insensitive; string comparisons follow each attribute's caseExact (RFC 7643 §2.2):
