@@ -1,6 +1,6 @@
 // Native ESM jest: sources are TypeScript run through swc; type-checking is `tsc --noEmit`.
 export default {
-  testEnvironment: 'node',
+  testEnvironment: '<rootDir>/test/helpers/mongo-environment.js',
   extensionsToTreatAsEsm: ['.ts'],
   transform: {
     '^.+\\.ts$': ['@swc/jest', {
