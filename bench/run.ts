@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { runSamlScenario, SAML_TARGET_PER_CORE, type SamlRun } from './lib/saml-
 // Prints a table and writes bench/results/latest.json. Settings (environment):
 //   BENCH_OPS=2000 BENCH_LOGIN_OPS=200 BENCH_CONCURRENCY=8 BENCH_LOGIN_CONCURRENCY=4 BENCH_TIME_CAP_S=40
 //   BENCH_LOGIN_TIME_CAP_S=60 BENCH_BUDGET_S=270 (all measured runs share it: a loaded machine gets fewer ops,
-//   marked with *, rather than a longer run) BENCH_SCENARIOS=client_credentials,userinfo,introspection,refresh,login,saml_sso
+//   marked with *, rather than a longer run) BENCH_SCENARIOS=client_credentials,userinfo,introspection,refresh,login,saml_sso,directory,events,import
 //   BENCH_SAML_OPS=1000 BENCH_SAML_CONCURRENCY=4 BENCH_SAML_TIME_CAP_S=40 (saml_sso: SP-initiated SSO with an existing
 //   session on ours only, in its own IdP process with a registered SP: bench/saml-process.ts, bench/lib/saml-scenario.ts)
 //   BENCH_ENGINES=ours,bare,bare-mongo BENCH_LOG_LEVEL=info (ours; lines go to /dev/null)
@@ -46,7 +47,7 @@ const SETTINGS = {
   argon2Iterations: number('BENCH_ARGON2_ITERATIONS', 30),
   /** The measured runs share what is left of this (from the start of `npm run bench`), whatever the caps say. */
   budgetMs: number('BENCH_BUDGET_S', 270) * 1000,
-  scenarios: list('BENCH_SCENARIOS', ['client_credentials', 'userinfo', 'introspection', 'refresh', 'login', 'saml_sso', 'directory']),
+  scenarios: list('BENCH_SCENARIOS', ['client_credentials', 'userinfo', 'introspection', 'refresh', 'login', 'saml_sso', 'directory', 'events', 'import']),
   samlOps: number('BENCH_SAML_OPS', 1000),
   samlConcurrency: number('BENCH_SAML_CONCURRENCY', 4),
   samlTimeCapMs: number('BENCH_SAML_TIME_CAP_S', 40) * 1000,
@@ -381,6 +382,17 @@ async function main() {
     const { formatDirectoryBench, runDirectoryBench } = await import('./directory.ts');
     log('directory: user search at 10k and 100k accounts, audit trail cost (its own MongoDB)');
     console.log(formatDirectoryBench(await runDirectoryBench()));
+  }
+  // Events out (bench/events.ts) and user import (bench/import.ts) each run alone in a child process with a
+  // MongoDB of their own, so their figures are not disturbed by what ran before; their tables go to stdout as they are.
+  for (const [scenario, script, what] of [
+    ['events', 'events.ts', 'events out: webhook deliveries per CPU-second, added CPU per profile update and per sign-in'],
+    ['import', 'import.ts', 'user import: users/s with and without password hashes, memory at BENCH_IMPORT_LINES (100k)'],
+  ] as const) {
+    if (!SETTINGS.scenarios.includes(scenario)) continue;
+    log(what);
+    const child = spawnSync(process.execPath, [path.join(BENCH_DIR, script)], { stdio: ['ignore', 'inherit', 'inherit'], env: process.env });
+    if (child.status !== 0) { console.error(`${scenario}: bench/${script} exited with ${child.status ?? child.signal}`); failed = true; }
   }
   if (results.some((r) => r.errors > 0)) {
     console.error('some operations failed: see errors and firstError above');
