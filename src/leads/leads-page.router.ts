@@ -105,7 +105,7 @@ export function createLeadsPageRouter(deps: LeadsPageDeps): Router {
     try {
       const done = await deps.leads.verify(token.success ? token.data : '');
       const site = await deps.clients.site(done.clientId);
-      deps.pages.render(ctx, 'leads/verified', { title: 'leads.verified_title', siteName: site?.nameIn(deps.pages.locale(ctx)) });
+      deps.pages.render(ctx, 'leads/verified', { title: 'leads.verified_title', siteName: site?.nameIn(deps.pages.locale(ctx)), converted: done.converted });
     } catch (error) {
       if (!isAppError(error) || error.status >= 500) throw error;
       deps.pages.render(ctx, 'pages/error', { code: error.code, title: 'errors.title' }, { status: error.status });

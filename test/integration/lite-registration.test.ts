@@ -96,6 +96,7 @@ describe('lite registration', () => {
     const { link, page } = await confirm(browser, email);
     expect(page.status).toBe(200);
     expect(heading(page)).toBe('Subscription confirmed');
+    expect(page.html.querySelector('main')?.text).not.toContain('added to your account');
     const lead = (await leadOf(email))!;
     expect(lead.status).toBe('verified');
     expect(lead.pending).toEqual([]);
@@ -219,7 +220,9 @@ describe('lite registration', () => {
 
     // The mailbox owner opens the lead's own link: now both are proven, and the lead goes to the account at once.
     const confirmPage = await browser.get(linkFrom(leadMail, app.issuer, '/lite/verify'));
-    expect(heading(await browser.submit(confirmPage, {}))).toBe('Subscription confirmed');
+    const confirmed = await browser.submit(confirmPage, {});
+    expect(heading(confirmed)).toBe('Subscription confirmed');
+    expect(confirmed.html.querySelector('main')?.text).toContain('added to your account');
     const after = (await app.container.profile.legal.overview(account._id)).history;
     expect(after.filter((r) => r.method === 'lite_page').map((r) => r.documentId).sort()).toEqual(['marketing', 'privacy']);
     expect((await app.container.accountRepository.findById(account._id))?.profile.given_name).toBe('Planted');
