@@ -3,7 +3,7 @@ import { bodyParser } from '@koa/bodyparser';
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { isAppError } from '../http/app-error.ts';
-import { LOCALES } from '../i18n/i18n.ts';
+import { LOCALES, type Locale } from '../i18n/i18n.ts';
 import { email } from '../interaction/forms.ts';
 import type { Audit } from '../ops/audit.ts';
 import type { LeadClients } from './lead-clients.ts';
@@ -21,7 +21,7 @@ const leadBody = z.object({
   email,
   consents: z.array(z.string().max(64)).max(40).default([]).describe('ids of the legal documents the person ticked'),
   attributes: z.record(z.string().max(100), z.union([z.string().max(1000), z.number(), z.boolean()])).default({}),
-  locale: z.enum(LOCALES).default('ja'),
+  locale: z.enum(LOCALES).optional().describe('language of the confirmation mail (default: i18n.defaultLocale)'),
   client_id: z.string().optional(),
   client_secret: z.string().optional(),
 }).strict();
@@ -32,7 +32,7 @@ function answer(ctx: Context, status: number, body: Record<string, unknown>) {
   ctx.body = body;
 }
 
-export function createLeadsApiRouter(deps: { clients: LeadClients; leads: LeadService; audit: Audit; realm: string }): Router {
+export function createLeadsApiRouter(deps: { clients: LeadClients; leads: LeadService; audit: Audit; realm: string; defaultLocale: Locale }): Router {
   const router = new Router();
   const json = bodyParser({
     enableTypes: ['json'], jsonLimit: '32kb', encoding: 'utf-8',
@@ -63,7 +63,7 @@ export function createLeadsApiRouter(deps: { clients: LeadClients; leads: LeadSe
       const issue = parsed.error.issues[0];
       return answer(ctx, 400, { error: 'invalid_request', error_description: `${issue?.path.join('.') || 'body'}: ${issue?.message}` });
     }
-    const input = parsed.data;
+    const input = { ...parsed.data, locale: parsed.data.locale ?? deps.defaultLocale };
     try {
       await deps.leads.capture({
         clientId: caller.clientId, clientName: caller.site.nameIn(input.locale), policy: caller.site.policy,

@@ -73,7 +73,7 @@ export function createLeadsModule(deps: LeadsModuleDeps) {
     routers(routerDeps: { pages: Pages; formMiddleware: Middleware[] }): Router[] {
       return [
         createLeadsPageRouter({ ...routerDeps, clients, leads: service, schema, documents }),
-        createLeadsApiRouter({ clients, leads: service, audit, realm: config.issuer }),
+        createLeadsApiRouter({ clients, leads: service, audit, realm: config.issuer, defaultLocale: config.i18n.defaultLocale }),
       ];
     },
   };

@@ -130,7 +130,8 @@ describe('lite registration', () => {
     expect(accepted.status).toBe(202);
     expect(await accepted.json()).toEqual({ status: 'accepted' });
     const mail = await mailbox.next(body.email);
-    expect(mail.subject).toContain('News Site');
+    expect(mail.subject).toBe('News Siteのメール配信登録のご確認');
+    expect(mail.text).toContain('次のリンクを開いて登録を確定してください');
     // client_secret_post: the credentials in the body.
     const posted = await api({ ...body, client_id: site.clientId, client_secret: site.metadata.client_secret }, undefined);
     expect(posted.status).toBe(202);
