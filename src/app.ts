@@ -22,6 +22,7 @@ import { createAccountDataRouter } from './account/account-data.router.ts';
 import { createAccountChangeGuard } from './account/account-change-guard.ts';
 import { createSecurityRouter } from './mfa/account/security.router.ts';
 import { MAX_ENCODED_MESSAGE_CHARS } from './saml/idp/binding.codec.ts';
+import { LEAD_PATHS } from './leads/leads.module.ts';
 
 // The koa application: our middleware and routes first, the engine mounted last (its routes end the response).
 // No listen() here: see server.ts.
@@ -39,7 +40,7 @@ export function createApp(container: Container): Koa {
   // the binding codec (form-encoded base64 grows by a few percent), not the 16 KB of our own forms.
   const samlForm = bodyParser({ enableTypes: ['form'], formLimit: `${Math.ceil((MAX_ENCODED_MESSAGE_CHARS * 1.1) / 1024) + 8}kb`, encoding: 'utf-8' });
   const interactionRouter = createInteractionRouter({
-    config, provider: container.provider, stages: container.stages, pages, audit, formMiddleware,
+    config, provider: container.provider, stages: container.stages, pages, audit, formMiddleware, onLogin: container.leads.onSignIn,
   });
   const mailLinksRouter = createMailLinksRouter({ accounts: container.accounts, pages, formMiddleware });
   const opsRouter = createOpsRouter(container.connection);
@@ -83,10 +84,11 @@ export function createApp(container: Container): Koa {
     container.saml.router(samlForm).routes() as Koa.Middleware,
     container.samlSp.router(samlForm).routes() as Koa.Middleware,
     ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
+    ...container.leads.routers({ pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
   ];
   app.use(onlyUnder(['/static/', '/admin', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
     // SAML logout joins the engine's own logout confirmation (src/saml/idp/saml.router.ts).
-    '/session/end/confirm'], compose(ours)));
+    '/session/end/confirm', ...LEAD_PATHS], compose(ours)));
   app.use(engineOutageAs503(pages));
   app.use(mountCurrentProvider(container.provider));
   return app;

@@ -53,6 +53,7 @@ import { createProfileCapability } from './profile/profile.capability.ts';
 import { createFederation } from './federation/federation.module.ts';
 import { createEventsModule } from './events/events.module.ts';
 import { createExportModule } from './export/export.module.ts';
+import { createLeadsModule } from './leads/leads.module.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
@@ -156,6 +157,10 @@ export async function createContainer(config: Config, connection: Connection, mo
   });
   // Managing accounts (admin API, SCIM, CLI): one directory service over the same models and the engine's sessions.
   const accountSessions = createAccountSessions(db, caches);
+  // Lite registration: leads captured without a password, carried into the account of their address (src/leads).
+  const leads = createLeadsModule({
+    config, models, provider: currentProvider, accounts: accountRepository, profile: profileCapability, mailQueue, limits, audit, logger,
+  });
   const personalData = createPersonalData({
     models, db, sessions: accountSessions, auditQuery: auditTrail.query, flushAudit: auditTrail.flush, saml: saml.accountData,
     logoutEverywhere: async (accountId) => endEverySession(currentProvider(), await accountSessions.sessionUids(accountId)),
@@ -163,6 +168,7 @@ export async function createContainer(config: Config, connection: Connection, mo
       const version = await profileCapability.legal.findVersion(record.documentId, record.version);
       return version ? profileCapability.receipts.sign(record, version) : undefined;
     },
+    extraErasers: [leads.directory.eraseFor], extraExports: { leads: leads.directory.exportFor },
   });
   const users = createUserDirectory({
     models, db, accounts, schema: profileCapability.schema, profile: profileCapability.profile, sessions: accountSessions, audit,
@@ -178,7 +184,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const admin = createAdminModule({
     config, keyStore, audit, version: APP_VERSION, users, sessions: accountSessions, mfa: mfa.mfa, federation, consentRecords, clients,
     sps: saml.sps, legal: profileCapability.legal, auditQuery: auditTrail.query, webhooks: events.webhooks,
-    clientExists, exports,
+    clientExists, exports, leads: leads.directory,
   });
 
   const scim = createScimModule({
@@ -199,7 +205,7 @@ export async function createContainer(config: Config, connection: Connection, mo
 
   return {
     config, connection, logger, models, audit, auditTrail, views, i18n, pages, mailer, mailQueue, limits, keyStore,
-    accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin, scim, adminConsole, events, exports,
+    accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin, scim, adminConsole, events, exports, leads,
     provider: currentProvider,
     reloadKeysIfRotated,
     clients,

@@ -28,6 +28,8 @@ export interface PersonalDataDeps {
   receipt?(record: ConsentRecord): Promise<string | undefined>;
   /** Other stores that keep data about a person by account id or email (lite registrations ...). */
   extraErasers?: Array<(account: AccountDocument) => Promise<void>>;
+  /** Their part of the export, by section name (`leads` ...). */
+  extraExports?: Record<string, (account: AccountDocument) => Promise<unknown>>;
 }
 
 export const EXPORT_FORMAT = 'idp.personal-data.v1';
@@ -81,6 +83,7 @@ export function createPersonalData(deps: PersonalDataDeps) {
         grants: await deps.sessions.listGrants(id),
         saml: await deps.saml?.exportOf(id),
         auditEvents: await auditEvents(id),
+        ...Object.fromEntries(await Promise.all(Object.entries(deps.extraExports ?? {}).map(async ([name, read]) => [name, await read(account)]))),
       };
     },
 

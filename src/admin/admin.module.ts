@@ -16,6 +16,7 @@ import { configurationOperations } from './operations/configuration.operations.t
 import { userAccessOperations } from './operations/user-access.operations.ts';
 import { userOperations } from './operations/users.operations.ts';
 import { webhookOperations } from './operations/webhooks.operations.ts';
+import { leadOperations } from './operations/leads.operations.ts';
 
 // The admin REST API (/admin/api/v1) and its OpenAPI 3.1 document (/admin/api/openapi.json). Callers are OAuth
 // clients holding a client_credentials token of our engine for the admin API's resource indicator.
@@ -30,6 +31,7 @@ export function createAdminModule(deps: AdminDeps & {
   const { config } = deps;
   const operations: Operation[] = [
     ...userOperations(deps), ...userAccessOperations(deps), ...configurationOperations(deps), ...auditOperations(deps), ...webhookOperations(deps),
+    ...leadOperations(deps),
   ];
   const verifier = createBearerVerifier({
     keyStore: deps.keyStore, issuer: config.issuer, audience: adminApiResource(config.issuer), realm: 'admin', clientExists: deps.clientExists,

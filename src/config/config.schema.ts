@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { consentsConfigSchema } from '../consents/consents-config.schema.ts';
 import { profileConfigSchema } from '../profile/profile-config.schema.ts';
+import { leadsConfigSchema } from '../leads/leads-config.schema.ts';
 import { isIpOrCidr } from '../http/trusted-proxies.ts';
 
 // Every setting of the IdP, with its default and meaning. The loader (config.loader.ts) fills it from
@@ -166,6 +167,9 @@ export const configSchema = z.object({
     loginPerIp: rateLimit(100, 15 * 60, 'failed sign-ins from one IP address'),
     mailPerIp: rateLimit(20, 60 * 60, 'mails (sign-up, reset, verification) triggered from one IP address'),
     codePerAccount: rateLimit(5, 15 * 60, 'wrong verification codes for one account'),
+    leadPerIp: rateLimit(20, 60 * 60, 'lite registrations (newsletter sign-ups) sent from one IP address on the hosted page'),
+    leadPerEmail: rateLimit(5, 24 * 3600, 'lite registrations for one email address (each mails the address)'),
+    leadPerClient: rateLimit(10_000, 60 * 60, 'lite registrations one client sends through POST /api/v1/leads'),
   }).prefault({}),
 
   mfa: mfaSchema,
@@ -176,6 +180,7 @@ export const configSchema = z.object({
 
   profile: profileConfigSchema.describe('profile attributes, per-site collection and progressive profiling'),
   consents: consentsConfigSchema.describe('legal consents and the controller named in consent receipts'),
+  leads: leadsConfigSchema.describe('lite registration: email, consents and attributes without a password (src/leads)'),
 
   admin: z.object({
     accessTokenTTL: seconds(600, 'lifetime of access tokens for the admin API and SCIM'),

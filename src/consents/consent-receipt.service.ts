@@ -15,6 +15,8 @@ const COLLECTION_METHODS: Record<string, string> = {
   prompt: 'web form checkbox at sign-in (consent prompt)',
   account_page: 'web form on the account page',
   admin: 'recorded by an administrator',
+  lite_page: 'web form checkbox on a subscription form (lite registration), confirmed by a mailed link',
+  lite_api: 'web form on the site, relayed by its server (lite registration), confirmed by a mailed link',
 };
 
 /** Kantara §4.7 purposeCategory / piiCategory, per document kind. */

@@ -5,7 +5,8 @@ import { Schema, type Connection, type Model } from 'mongoose';
 // consent-record.repository.ts. The latest record per document is the current state; the records up to a date are
 // the state on that date.
 
-export const CONSENT_METHODS = ['signup', 'prompt', 'account_page', 'admin'] as const;
+/** `lite_page`, `lite_api`: given on a lite registration form (src/leads) and carried into the account. */
+export const CONSENT_METHODS = ['signup', 'prompt', 'account_page', 'admin', 'lite_page', 'lite_api'] as const;
 export type ConsentMethod = (typeof CONSENT_METHODS)[number];
 
 export interface ConsentRecord {

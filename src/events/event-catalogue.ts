@@ -40,6 +40,11 @@ export const EVENT_PAYLOADS = {
   'saml_sp.created': z.object({ entityId: z.string() }).describe('a SAML service provider was registered'),
   'saml_sp.updated': z.object({ entityId: z.string() }).describe('a SAML service provider was replaced or changed'),
   'saml_sp.deleted': z.object({ entityId: z.string() }).describe('a SAML service provider was removed'),
+  'lead.created': z.object({ leadId: z.string().describe('the lead (lite registration)'), clientId: z.string().optional().describe('the client whose form sent it') })
+    .describe('an address was registered without a password (a newsletter form); not yet confirmed'),
+  'lead.verified': z.object({ leadId: z.string() }).describe('a lead\'s submission was confirmed by its mailed link'),
+  'lead.converted': z.object({ leadId: z.string(), ...userRef }).describe('a lead\'s consents and attributes were carried into the account of its address'),
+  'lead.deleted': z.object({ leadId: z.string() }).describe('a lead was erased (by an operator, by erasure of its person, or unconfirmed for too long)'),
 } as const;
 
 export type EventType = keyof typeof EVENT_PAYLOADS;

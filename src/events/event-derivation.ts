@@ -33,6 +33,7 @@ export const WATCHED = {
   clients: 'oidc_client',
   sps: 'saml_sps',
   audit: 'audit_events',
+  leads: 'leads',
 } as const;
 
 /** Attribute paths whose change is bookkeeping, not a profile change worth an event. */
@@ -97,6 +98,18 @@ function accountEvents(change: StreamChange, id: string): Array<Omit<DerivedEven
   }
 }
 
+/** Lite registrations (src/leads): ids and the status change only, never the address or what was submitted. */
+function leadEvents(change: StreamChange, leadId: string): Array<Omit<DerivedEvent, '_id' | 'occurredAt'>> {
+  const doc = change.fullDocument ?? undefined;
+  if (change.operationType === 'insert') return [{ type: 'lead.created', data: defined({ leadId, clientId: doc?.sources?.[0] }) }];
+  if (change.operationType === 'delete') return [{ type: 'lead.deleted', data: { leadId } }];
+  const fields = change.updateDescription?.updatedFields ?? {};
+  if (change.operationType !== 'update') return [];
+  if (fields.status === 'verified') return [{ type: 'lead.verified', data: { leadId } }];
+  if (fields.status === 'converted' && typeof fields.accountId === 'string') return [{ type: 'lead.converted', data: { leadId, accountId: fields.accountId } }];
+  return [];
+}
+
 function createdUpdatedDeleted(change: StreamChange, noun: 'client' | 'saml_sp', data: Record<string, unknown>) {
   const verb = { insert: 'created', replace: 'updated', update: 'updated', delete: 'deleted' }[change.operationType];
   return verb ? [{ type: `${noun}.${verb}` as EventType, data }] : [];
@@ -129,6 +142,7 @@ function eventsOf(change: StreamChange): Array<Omit<DerivedEvent, '_id' | 'occur
     case WATCHED.clients:
       return createdUpdatedDeleted(change, 'client', defined({ clientId: id, clientName: op === 'delete' ? undefined : doc?.payload?.client_name }));
     case WATCHED.sps: return createdUpdatedDeleted(change, 'saml_sp', { entityId: id });
+    case WATCHED.leads: return leadEvents(change, id);
     case WATCHED.audit:
       if (op !== 'insert' || (doc?.type !== 'login.succeeded' && doc?.type !== 'login.failed')) return [];
       return [{ type: doc.type, data: defined({ accountId: doc.accountId, clientId: doc.client }) }];

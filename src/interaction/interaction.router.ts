@@ -20,6 +20,8 @@ export interface InteractionRouterDeps {
   audit: Audit;
   /** Body parsing and CSRF, applied to these routes only (the engine parses its own bodies). */
   formMiddleware: Middleware[];
+  /** Runs when a sign-in finishes, before the engine's later prompts (a lead of the address is carried into the account). */
+  onLogin?: (accountId: string) => Promise<void>;
 }
 
 const RETURN_COOKIE = 'return';
@@ -147,6 +149,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
       },
       async finishLogin(login, extra = {}) {
         stage.pending.clear();
+        await deps.onLogin?.(login.accountId);
         await stage.finish({ ...extra, login: { remember: true, ...login } });
       },
       pending: {

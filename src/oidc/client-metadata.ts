@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LEGAL_CLIENT_METADATA } from '../consents/legal-metadata.ts';
 import { PROFILE_CLIENT_METADATA } from '../profile/profile-metadata.ts';
+import { LEAD_CLIENT_METADATA } from '../leads/lead-policy.ts';
 
 // Our extensions to RFC 7591 client metadata, one entry each, validated by the engine's extraClientMetadata
 // hook. Capabilities (MFA policy, required attributes, connectors ...) add their key here.
@@ -18,6 +19,8 @@ export const CLIENT_METADATA_EXTENSIONS: Record<string, z.ZodType> = {
   ...PROFILE_CLIENT_METADATA,
   /** legal_documents: required and optional legal documents (src/consents/legal-metadata.ts). */
   ...LEGAL_CLIENT_METADATA,
+  /** lite_registration: this client collects leads, with these attributes and documents (src/leads/lead-policy.ts). */
+  ...LEAD_CLIENT_METADATA,
   /** Upstream connectors (ids) offered on this client's sign-in pages; absent: every enabled connector. */
   federation_connectors: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)),
   /** `confirm`: a first upstream sign-in shows a sign-up page before the account is created (default `auto`). */

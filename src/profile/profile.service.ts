@@ -9,7 +9,7 @@ import { skipField, type ProfileRepository } from './profile.repository.ts';
 // them (profile completion, progressive question, account page, CLI); the audit trail names the attributes, never
 // their values (personal data stays out of logs).
 
-export type ProfileSource = 'completion' | 'progressive' | 'account_page' | 'admin' | 'signup';
+export type ProfileSource = 'completion' | 'progressive' | 'account_page' | 'admin' | 'signup' | 'lead';
 
 export interface ProgressiveQuestion {
   key: string;

@@ -1,10 +1,10 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
 // Single-use, expiring tokens mailed to people: email verification (a link and a 6-digit code) and password
-// reset (a link). Only SHA-256 digests are stored; `_id` is the digest of the link token. Expired documents are
+// reset (a link), confirmation of a lite registration (a link; the subject names the lead and its submission). Only SHA-256 digests are stored; `_id` is the digest of the link token. Expired documents are
 // removed by a TTL index and refused before that by the service.
 
-export type ActionPurpose = 'email_verification' | 'password_reset';
+export type ActionPurpose = 'email_verification' | 'password_reset' | 'lead_verification';
 
 export interface ActionTokenDocument {
   _id: string;
@@ -19,7 +19,7 @@ export interface ActionTokenDocument {
 
 export const actionTokenSchema = new Schema<ActionTokenDocument>({
   _id: { type: String, required: true },
-  purpose: { type: String, required: true, enum: ['email_verification', 'password_reset'] },
+  purpose: { type: String, required: true, enum: ['email_verification', 'password_reset', 'lead_verification'] },
   accountId: { type: String, required: true },
   codeDigest: String,
   attempts: { type: Number, default: 0 },

@@ -8,6 +8,7 @@ import type { Federation } from '../../federation/federation.module.ts';
 import type { LegalService } from '../../consents/legal.service.ts';
 import type { SpRegistry } from '../../saml/idp/sp-registry.service.ts';
 import type { WebhookService } from '../../webhooks/webhook-subscriptions.service.ts';
+import type { LeadDirectory } from '../../leads/lead-directory.ts';
 
 /** The services the admin API's operations call: the same ones the CLI calls. */
 export interface AdminDeps {
@@ -21,4 +22,5 @@ export interface AdminDeps {
   legal: LegalService;
   auditQuery: AuditQueryService;
   webhooks: WebhookService;
+  leads: LeadDirectory;
 }
