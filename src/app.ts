@@ -59,7 +59,11 @@ export function createApp(container: Container): Koa {
 
   const { geoHeader, geoCoordinatesHeader } = config.mfa.risk;
   app.use(forwardedFrom(trust, [geoHeader, geoCoordinatesHeader].filter((name): name is string => Boolean(name))));
+  app.use(container.metrics.http);
   app.use(requestLog(logger));
+  // /metrics on the main port only with metrics.token (src/metrics/metrics-endpoint.ts); before the host check, so a
+  // scraper may use an internal name.
+  if (container.metrics.mainPortEndpoint) app.use(container.metrics.mainPortEndpoint);
   // Audit events read the request's IP, user agent and id from here (src/audit/request-context.ts).
   app.use(container.auditTrail.requestContext.middleware);
   app.use(securityHeaders(config.issuer.startsWith('https:')));
