@@ -54,6 +54,8 @@ import { createFederation } from './federation/federation.module.ts';
 import { createEventsModule } from './events/events.module.ts';
 import { createExportModule } from './export/export.module.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.module.ts';
+import { createPairwiseSubject, pairwiseSecretOf } from './keys/pairwise-subject.ts';
+import { subjectFor } from './oidc/pairwise.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
@@ -98,14 +100,16 @@ export async function createContainer(config: Config, connection: Connection, mo
   metrics.watchCaches(caches);
   const Adapter = createMongoAdapterClass(db, caches);
   const accountRepository = createAccountRepository(models.Account);
-  const enginePages = createEnginePages(pages);
+  // One keyed hash for OIDC pairwise subjects and SAML persistent NameIDs (src/keys/pairwise-subject.ts).
+  const pairwise = createPairwiseSubject(pairwiseSecretOf(config.secrets));
+  const enginePages = createEnginePages(pages, subjectFor(pairwise));
   const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit });
   // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
   const profileCapability = createProfileCapability({ config, models, audit, keyStore });
   const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
   const buildProvider = async () => withMetrics(createProvider({
     config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger, audit, groupNames: groups.namesOf,
-    policyHooks: { mfa: mfa.policy, ...profileCapability.policy }, customClaims: profileCapability.customClaims,
+    policyHooks: { mfa: mfa.policy, ...profileCapability.policy }, customClaims: profileCapability.customClaims, pairwise,
   }));
   const withMetrics = (engine: Provider) => { metrics.watchEngine(engine); return engine; };
 
@@ -155,7 +159,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const clients = createClientService(db, currentProvider, caches);
   if (registerInternalClients) await clients.ensureInternal(accountClientMetadata(config.issuer));
   const saml = createSamlIdp({
-    config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit, caches, groupNames: groups.namesOf,
+    config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit, caches, groupNames: groups.namesOf, pairwise,
   });
   // Group-company SAML IdPs as login connectors (registers the `saml` connector type).
   const samlSp = createSamlSp({

@@ -96,6 +96,8 @@ export const configSchema = z.object({
       .describe('keys signing cookies, newest first (>= 32 chars each); generated in development'),
     keyEncryptionKey: z.string().min(32).optional()
       .describe('secret that encrypts private signing keys at rest (>= 32 chars); generated in development'),
+    pairwiseSecret: z.string().min(32).optional()
+      .describe('secret keying pairwise subjects and SAML persistent NameIDs (>= 32 chars); unset = derived from keyEncryptionKey. Changing it changes every pseudonym'),
   }).prefault({}),
 
   cookies: z.object({
@@ -247,5 +249,5 @@ export const configSchema = z.object({
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = Readonly<z.output<typeof configSchema> & {
   issuer: string;
-  secrets: { cookieKeys: string[]; keyEncryptionKey: string };
+  secrets: { cookieKeys: string[]; keyEncryptionKey: string; pairwiseSecret?: string };
 }>;

@@ -8,6 +8,8 @@ import { ADD_FACTOR_PARAM } from './policy/mfa.prompt.ts';
 import { loadGrant } from './grants.ts';
 import { CLIENT_METADATA_EXTENSIONS, validateClientExtension } from './client-metadata.ts';
 import { wireEngineEvents } from './engine-events.ts';
+import { pairwiseConfiguration } from './pairwise.ts';
+import type { PairwiseSubject } from '../keys/pairwise-subject.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Audit } from '../ops/audit.ts';
 import { ACR_VALUES } from '../mfa/acr.ts';
@@ -42,6 +44,8 @@ export interface ProviderDeps {
   policyHooks?: PolicyHooks;
   /** Claims of custom profile attributes and the scope that releases them (config.profile). */
   customClaims?: { scope: string; claims: string[] };
+  /** The keyed hash behind pairwise subjects (shared with SAML persistent NameIDs); unset = public subjects only. */
+  pairwise?: PairwiseSubject;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -72,6 +76,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     // idp_enrol: the account page's "add a two-step method" sign-in (src/oidc/policy/mfa.prompt.ts, account client only).
     extraParams: ['kc_idp_hint', ADD_FACTOR_PARAM],
     responseTypes: ['code', 'none'],
+    // subject_type public (the account id) or pairwise (OIDC Core §8.1): src/oidc/pairwise.ts.
+    ...pairwiseConfiguration(deps.pairwise),
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
