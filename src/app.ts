@@ -22,6 +22,7 @@ import { createAccountDataRouter } from './account/account-data.router.ts';
 import { createAccountChangeGuard } from './account/account-change-guard.ts';
 import { createSecurityRouter } from './mfa/account/security.router.ts';
 import { MAX_ENCODED_MESSAGE_CHARS } from './saml/idp/binding.codec.ts';
+import { createFrontchannelLogoutRouter } from './oidc/frontchannel-logout.ts';
 
 // The koa application: our middleware and routes first, the engine mounted last (its routes end the response).
 // No listen() here: see server.ts.
@@ -84,6 +85,8 @@ export function createApp(container: Container): Koa {
     securityRouter.routes() as Koa.Middleware,
     accountDataRouter.routes() as Koa.Middleware,
     ...container.federation.routers(formMiddleware, pages).map((router) => router.routes() as Koa.Middleware),
+    // Front-channel logout frames after the engine's logout confirmation, around the SAML SLO chain (inside it).
+    createFrontchannelLogoutRouter({ provider: container.provider, pages, issuer: config.issuer }).routes() as Koa.Middleware,
     container.saml.router(samlForm).routes() as Koa.Middleware,
     container.samlSp.router(samlForm).routes() as Koa.Middleware,
     ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),

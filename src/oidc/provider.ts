@@ -9,6 +9,7 @@ import { loadGrant } from './grants.ts';
 import { CLIENT_METADATA_EXTENSIONS, validateClientExtension } from './client-metadata.ts';
 import { wireEngineEvents } from './engine-events.ts';
 import { pairwiseConfiguration } from './pairwise.ts';
+import { FRONTCHANNEL_DISCOVERY, FRONTCHANNEL_METADATA, frontchannelMetadataProblem, includeSidForFrontchannel } from './frontchannel-logout.ts';
 import type { PairwiseSubject } from '../keys/pairwise-subject.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Audit } from '../ops/audit.ts';
@@ -85,9 +86,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     extraClientMetadata: {
-      properties: Object.keys(CLIENT_METADATA_EXTENSIONS),
-      validator(_ctx, key, value) {
-        const problem = validateClientExtension(key, value);
+      properties: [...Object.keys(CLIENT_METADATA_EXTENSIONS), ...FRONTCHANNEL_METADATA],
+      validator(_ctx, key, value, metadata) {
+        const problem = validateClientExtension(key, value)
+          ?? frontchannelMetadataProblem(key, value, metadata as { redirect_uris?: unknown }, config.nodeEnv !== 'production');
         if (problem) throw new errors.InvalidClientMetadata(problem);
       },
     },
@@ -153,6 +155,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     discovery: {
       ui_locales_supported: ['ja', 'en'],
       claims_locales_supported: ['ja', 'en'],
+      // OpenID Connect Front-Channel Logout 1.0 §3 (src/oidc/frontchannel-logout.ts).
+      ...FRONTCHANNEL_DISCOVERY,
     },
     renderError: deps.pages.renderError as unknown as Configuration['renderError'],
     // CORS only for the browser-facing endpoints of public clients and userinfo, from the client's own origins.
@@ -165,6 +169,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   wireEngineEvents(provider, deps.logger, deps.audit);
+  includeSidForFrontchannel(provider);
   // Each accepted authorization is one completed sign-in (progressive profiling waits for the Nth).
   const profile = deps.policyHooks?.profile;
   if (profile) {
