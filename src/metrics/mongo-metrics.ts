@@ -26,7 +26,6 @@ export function createMongoMetrics(registry: Registry) {
       client.on('connectionCheckedOut', (event) => inUse.inc(address(event)));
       client.on('connectionCheckedIn', (event) => inUse.dec(address(event)));
       client.on('connectionCheckOutFailed', (event) => waitFailures.inc(address(event)));
-      client.on('connectionPoolCleared', (event) => inUse.set(address(event), 0));
       client.on('commandSucceeded', (event) => commands.observe({ command: command(event.commandName), outcome: 'ok' }, event.duration / 1000));
       client.on('commandFailed', (event) => commands.observe({ command: command(event.commandName), outcome: 'error' }, event.duration / 1000));
     },
