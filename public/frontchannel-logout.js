@@ -1,4 +1,4 @@
-// OpenID Connect Front-Channel Logout 1.0 §4: each relying party signs itself out when its iframe loads. Once every
+// OpenID Connect Front-Channel Logout 1.0 §2: each relying party signs itself out when its iframe loads. Once every
 // frame has loaded (or after a few seconds, so one slow or broken RP cannot hold the user here) the browser goes on
 // to where the logout was heading. Without JavaScript, the visible "Continue" link does the same.
 // Loaded before the frames: a load event of an iframe does not bubble, so it is caught in the capture phase.

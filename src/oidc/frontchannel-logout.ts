@@ -8,7 +8,7 @@ import type { Provider } from './provider.ts';
 // front-channel support in v7). Clients register frontchannel_logout_uri and frontchannel_logout_session_required
 // (§2); discovery says we support both (§3); when our logout confirmation ends a session, the page after it renders
 // one invisible iframe per RP that was signed in through that session, with `iss` and `sid` when the RP asked for
-// them (§4), then sends the browser where the engine was going (post_logout_redirect_uri with state, or our
+// them (§2: both or neither), then sends the browser where the engine was going (post_logout_redirect_uri with state, or our
 // "signed out" page). The engine's ID tokens carry `sid` for such RPs, so they can match the request (§3).
 
 export const FRONTCHANNEL_METADATA = ['frontchannel_logout_uri', 'frontchannel_logout_session_required'] as const;
@@ -47,7 +47,7 @@ export function includeSidForFrontchannel(provider: Provider): void {
   };
 }
 
-/** §4: the RP's URI with iss and sid added to its own query, when it registered session_required. */
+/** §2: the RP's URI with iss and sid added to its own query, when it registered session_required. */
 export function frontchannelFrameUrl(metadata: Record<string, unknown>, issuer: string, sid: string | undefined): string | undefined {
   if (typeof metadata.frontchannel_logout_uri !== 'string') return undefined;
   const url = new URL(metadata.frontchannel_logout_uri);

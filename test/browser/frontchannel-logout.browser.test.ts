@@ -28,7 +28,7 @@ describe('front-channel logout in a real browser', () => {
     client_name: name,
     redirect_uris: [RP_REDIRECT, `${receiver.origin}/cb`],
     post_logout_redirect_uris: [LOGGED_OUT],
-    // The RP's own query stays; iss and sid are added (§4).
+    // The RP's own query stays; iss and sid are added (§2).
     frontchannel_logout_uri: `${receiver.origin}/frontchannel?rp=${name}`,
     frontchannel_logout_session_required: true,
   });
