@@ -84,4 +84,14 @@ describe('pairwise subject identifiers', () => {
     await expect(app.container.clients.add({ redirect_uris: [RP_REDIRECT, 'http://127.0.0.2:9/cb'], subject_type: 'pairwise' }))
       .rejects.toThrow(/sector_identifier_uri is mandatory/);
   });
+
+  test('an id_token_hint with a pairwise sub (and no sid) still names this session: logout asks nothing', async () => {
+    const browser = new Browser();
+    const { tokens } = await signIn(browser, byRedirectHost, user);
+    expect(tokens.claims()!.sid).toBeUndefined();
+    const url = client.buildEndSessionUrl(byRedirectHost.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: 'http://127.0.0.1:9/logged-out' });
+    const page = await browser.get(url.toString());
+    expect(page.html.querySelector('form[data-auto-submit]')).not.toBeNull();
+    expect(page.html.querySelector('button[name=logout][value=yes]')).toBeNull();
+  });
 });
