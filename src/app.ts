@@ -23,6 +23,7 @@ import { createAccountChangeGuard } from './account/account-change-guard.ts';
 import { createSecurityRouter } from './mfa/account/security.router.ts';
 import { MAX_ENCODED_MESSAGE_CHARS } from './saml/idp/binding.codec.ts';
 import { LEAD_PATHS } from './leads/leads.module.ts';
+import { createFrontchannelLogoutRouter } from './oidc/frontchannel-logout.ts';
 
 // The koa application: our middleware and routes first, the engine mounted last (its routes end the response).
 // No listen() here: see server.ts.
@@ -60,7 +61,11 @@ export function createApp(container: Container): Koa {
 
   const { geoHeader, geoCoordinatesHeader } = config.mfa.risk;
   app.use(forwardedFrom(trust, [geoHeader, geoCoordinatesHeader].filter((name): name is string => Boolean(name))));
+  app.use(container.metrics.http);
   app.use(requestLog(logger));
+  // /metrics on the main port only with metrics.token (src/metrics/metrics-endpoint.ts); before the host check, so a
+  // scraper may use an internal name.
+  if (container.metrics.mainPortEndpoint) app.use(container.metrics.mainPortEndpoint);
   // Audit events read the request's IP, user agent and id from here (src/audit/request-context.ts).
   app.use(container.auditTrail.requestContext.middleware);
   app.use(securityHeaders(config.issuer.startsWith('https:')));
@@ -81,6 +86,8 @@ export function createApp(container: Container): Koa {
     securityRouter.routes() as Koa.Middleware,
     accountDataRouter.routes() as Koa.Middleware,
     ...container.federation.routers(formMiddleware, pages).map((router) => router.routes() as Koa.Middleware),
+    // Front-channel logout frames after the engine's logout confirmation, around the SAML SLO chain (inside it).
+    createFrontchannelLogoutRouter({ provider: container.provider, pages, issuer: config.issuer }).routes() as Koa.Middleware,
     container.saml.router(samlForm).routes() as Koa.Middleware,
     container.samlSp.router(samlForm).routes() as Koa.Middleware,
     ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),

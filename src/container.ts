@@ -54,6 +54,9 @@ import { createFederation } from './federation/federation.module.ts';
 import { createEventsModule } from './events/events.module.ts';
 import { createExportModule } from './export/export.module.ts';
 import { createLeadsModule } from './leads/leads.module.ts';
+import { createMetrics, type Metrics } from './metrics/metrics.module.ts';
+import { createPairwiseSubject, pairwiseSecretOf } from './keys/pairwise-subject.ts';
+import { subjectFor } from './oidc/pairwise.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
@@ -66,13 +69,17 @@ export interface ContainerOptions {
    * start; a CLI command does not, so an operator's shell with another ISSUER cannot rewrite their redirect URIs.
    */
   registerInternalClients?: boolean;
+  /** Built by bootstrap (server.ts) before MongoDB is connected; a container of its own otherwise. */
+  metrics?: Metrics;
 }
 
 export async function createContainer(config: Config, connection: Connection, models: Models, logger: Logger, options: ContainerOptions = {}) {
   const registerInternalClients = options.registerInternalClients ?? true;
   const db = connection.db!;
+  // Prometheus metrics: one Registry per container (src/metrics), fed by audit events, engine events, the driver.
+  const metrics = options.metrics ?? createMetrics(config.metrics);
   // Every capability audits through this one function: the log line and the stored, queryable event.
-  const auditTrail = createAuditModule({ config, model: models.AuditEvent, logger });
+  const auditTrail = createAuditModule({ config, model: models.AuditEvent, logger, observe: metrics.observeAudit });
   const audit = auditTrail.audit;
   const views = createViews(VIEWS_DIR);
   const i18n = createI18n(VIEWS_DIR);
@@ -91,17 +98,21 @@ export async function createContainer(config: Config, connection: Connection, mo
   // The signing key collection is watched too: a rotation by the CLI or another instance reloads the key set here
   // at once (server.ts), not only at the next poll.
   const caches = createChangeCaches(db, [...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION, models.SigningKey.collection.collectionName], logger);
+  metrics.watchCaches(caches);
   const Adapter = createMongoAdapterClass(db, caches);
   const accountRepository = createAccountRepository(models.Account);
-  const enginePages = createEnginePages(pages);
+  // One keyed hash for OIDC pairwise subjects and SAML persistent NameIDs (src/keys/pairwise-subject.ts).
+  const pairwise = createPairwiseSubject(pairwiseSecretOf(config.secrets));
+  const enginePages = createEnginePages(pages, subjectFor(pairwise));
   const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit });
   // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
   const profileCapability = createProfileCapability({ config, models, audit, keyStore });
   const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
-  const buildProvider = async () => createProvider({
+  const buildProvider = async () => withMetrics(createProvider({
     config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger, audit, groupNames: groups.namesOf,
-    policyHooks: { mfa: mfa.policy, ...profileCapability.policy }, customClaims: profileCapability.customClaims,
-  });
+    policyHooks: { mfa: mfa.policy, ...profileCapability.policy }, customClaims: profileCapability.customClaims, pairwise,
+  }));
+  const withMetrics = (engine: Provider) => { metrics.watchEngine(engine); return engine; };
 
   // The engine's key set is fixed per instance: after `idp keys rotate` a new instance is built with the new
   // keys. Sessions, grants and tokens live in MongoDB, so swapping instances loses nothing.
@@ -149,7 +160,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const clients = createClientService(db, currentProvider, caches);
   if (registerInternalClients) await clients.ensureInternal(accountClientMetadata(config.issuer));
   const saml = createSamlIdp({
-    config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit, caches, groupNames: groups.namesOf,
+    config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit, caches, groupNames: groups.namesOf, pairwise,
   });
   // Group-company SAML IdPs as login connectors (registers the `saml` connector type).
   const samlSp = createSamlSp({
@@ -205,7 +216,7 @@ export async function createContainer(config: Config, connection: Connection, mo
 
   return {
     config, connection, logger, models, audit, auditTrail, views, i18n, pages, mailer, mailQueue, limits, keyStore,
-    accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin, scim, adminConsole, events, exports, leads,
+    accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin, scim, adminConsole, events, exports, leads, metrics,
     provider: currentProvider,
     reloadKeysIfRotated,
     clients,

@@ -7,6 +7,7 @@ import { createModels } from './db/models.ts';
 import { ensureSchema } from './db/schema.ts';
 import { createContainer, type Container, type ContainerOptions } from './container.ts';
 import type { Logger } from './ops/logger.ts';
+import { createMetrics } from './metrics/metrics.module.ts';
 
 // Connect -> create collections and indexes -> wire the container -> serve. Used by main.ts and by the tests,
 // which pass a server already listening on port 0 (the issuer needs the port).
@@ -14,16 +15,22 @@ import type { Logger } from './ops/logger.ts';
 export interface RunningServer {
   server: http.Server;
   url: string;
+  /** The separate metrics listener's URL (config metrics.port), when there is one. */
+  metricsUrl?: string;
   container: Container;
   /** Graceful stop: no new connections, in-flight requests finish, then MongoDB is closed. */
   stop(): Promise<void>;
 }
 
 export async function bootstrap(config: Config, mongoUri: string, logger: Logger, options?: ContainerOptions): Promise<Container> {
-  const connection = await connectMongo(mongoUri, { serverSelectionTimeoutMS: config.mongodb.serverSelectionTimeoutMS });
+  // Metrics are built first: the driver's pool and command events are counted from the first connection.
+  const metrics = createMetrics(config.metrics);
+  const connection = await connectMongo(mongoUri, {
+    serverSelectionTimeoutMS: config.mongodb.serverSelectionTimeoutMS, monitor: metrics.enabled ? metrics.watchMongo : undefined,
+  });
   const models = createModels(connection);
   await ensureSchema(connection, models);
-  return createContainer(config, connection, models, logger, options);
+  return createContainer(config, connection, models, logger, { ...options, metrics });
 }
 
 export async function startServer(
@@ -40,6 +47,7 @@ export async function startServer(
   server.headersTimeout = 20_000;
   if (!server.listening) await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
+  const metricsListener = await container.metrics.listen();
 
   // Key rotations reach this instance through the change stream within milliseconds; the poll is the fallback for a
   // stream that is down. One reload at a time; a rotation writes several documents, so a change seen during a reload
@@ -69,10 +77,12 @@ export async function startServer(
   return {
     server,
     url: `http://127.0.0.1:${port}`,
+    metricsUrl: metricsListener?.url,
     container,
     async stop() {
       clearInterval(poll);
       clearInterval(purge);
+      await metricsListener?.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

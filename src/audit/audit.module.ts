@@ -9,15 +9,21 @@ import { createRequestContext } from './request-context.ts';
 
 // The audit trail: one `audit(event, fields)` for every capability, writing the log line and (unless turned off)
 // the stored event with the request's IP, user agent and id; the query service reads it back.
-export function createAuditModule(deps: { config: Config; model: AuditEventModel; logger: Logger }) {
+export function createAuditModule(deps: {
+  config: Config; model: AuditEventModel; logger: Logger;
+  /** Sees every event too (metrics count sign-ins and MFA from here); must not throw or wait. */
+  observe?: (event: string, fields: Record<string, unknown>) => void;
+}) {
   const { config, model, logger } = deps;
   const requestContext = createRequestContext();
   const writer = config.audit.store
     ? createAuditWriter(model, { queueLimit: config.audit.queueLimit, batchSize: config.audit.batchSize, flushMs: config.audit.flushMs }, logger)
     : undefined;
-  const audit: Audit = createAudit(logger, writer
-    ? (event, fields) => writer.write(toAuditRecord(event, fields, requestContext.current(), config.audit.retentionDays))
-    : undefined);
+  const store = writer
+    ? (event: string, fields: Record<string, unknown>) => writer.write(toAuditRecord(event, fields, requestContext.current(), config.audit.retentionDays))
+    : undefined;
+  const { observe } = deps;
+  const audit: Audit = createAudit(logger, observe && store ? (event, fields) => { observe(event, fields); store(event, fields); } : observe ?? store);
   return {
     audit,
     requestContext,

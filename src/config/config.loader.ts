@@ -97,7 +97,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
       + '(IDP_HTTP_TRUSTED_PROXIES, e.g. \'["10.0.0.0/8"]\'); X-Forwarded-* from any other peer is ignored');
   }
   if (problems.length) throw new ConfigError(problems);
-  return deepFreeze({ ...config, issuer: issuer.replace(/\/$/, ''), secrets }) as Config;
+  return deepFreeze({ ...config, issuer: issuer.replace(/\/$/, ''), secrets: { ...config.secrets, ...secrets } }) as Config;
 }
 
 /** In development, missing secrets are generated once and kept under dataDir so restarts keep sessions. */

@@ -97,6 +97,8 @@ export const configSchema = z.object({
       .describe('keys signing cookies, newest first (>= 32 chars each); generated in development'),
     keyEncryptionKey: z.string().min(32).optional()
       .describe('secret that encrypts private signing keys at rest (>= 32 chars); generated in development'),
+    pairwiseSecret: z.string().min(32).optional()
+      .describe('secret keying pairwise subjects and SAML persistent NameIDs (>= 32 chars); unset = derived from keyEncryptionKey. Changing it changes every pseudonym'),
   }).prefault({}),
 
   cookies: z.object({
@@ -231,6 +233,19 @@ export const configSchema = z.object({
       .describe('an export covers changes up to this many seconds ago, so writes still in flight land in the next run'),
   }).prefault({}),
 
+  metrics: z.object({
+    enabled: z.boolean().default(false).describe('collect Prometheus metrics and serve them at /metrics (on metrics.port, and/or on the main port with metrics.token)'),
+    port: z.number().int().min(0).max(65535).optional()
+      .describe('port of a separate listener serving only /metrics (preferred: nothing on the public port); unset = no separate listener'),
+    host: z.string().default('127.0.0.1').describe('address the metrics listener binds (loopback by default)'),
+    token: z.string().min(32).optional()
+      .describe('bearer token (>= 32 chars) required to read /metrics; when set, /metrics is also served on the main port'),
+  }).superRefine((metrics, ctx) => {
+    if (metrics.enabled && metrics.port === undefined && metrics.token === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['port'], message: 'metrics.enabled needs metrics.port (a separate listener) or metrics.token (served on the main port)' });
+    }
+  }).prefault({}).describe('Prometheus metrics'),
+
   log: z.object({
     level: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('log level'),
   }).prefault({}),
@@ -239,5 +254,5 @@ export const configSchema = z.object({
 export type ConfigInput = z.input<typeof configSchema>;
 export type Config = Readonly<z.output<typeof configSchema> & {
   issuer: string;
-  secrets: { cookieKeys: string[]; keyEncryptionKey: string };
+  secrets: { cookieKeys: string[]; keyEncryptionKey: string; pairwiseSecret?: string };
 }>;

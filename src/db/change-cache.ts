@@ -22,6 +22,8 @@ export interface ChangeCaches {
    */
   onChange(collection: string, listener: () => void): void;
   readonly live: boolean;
+  /** Lookups since start per collection: served from memory, missed, or bypassed while the stream was down (metrics). */
+  stats(): Record<string, { hit: number; miss: number; bypass: number }>;
   close(): Promise<void>;
 }
 
@@ -30,6 +32,7 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
   /** Counts evictions per collection (see `set`). */
   const generations = new Map(collections.map((name) => [name, 0]));
   const generationOf = (name: string) => generations.get(name) ?? 0;
+  const lookups = new Map(collections.map((name) => [name, { hit: 0, miss: 0, bypass: 0 }]));
   const bump = (name: string) => generations.set(name, generationOf(name) + 1);
   let live = false;
   let closed = false;
@@ -87,11 +90,13 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
       // A read that missed, went to MongoDB and came back after a change evicted the id must not put the old
       // document back: `set` caches only when nothing was evicted in this collection since that miss.
       const misses = new Map<string, number>();
+      const counts = lookups.get(collection)!;
       return {
         get(id) {
-          if (!live) return undefined;
+          if (!live) { counts.bypass += 1; return undefined; }
           const value = map.get(id);
-          if (value !== undefined) { map.delete(id); map.set(id, value); return value; }
+          if (value !== undefined) { counts.hit += 1; map.delete(id); map.set(id, value); return value; }
+          counts.miss += 1;
           if (misses.size >= maxEntries) misses.clear();
           misses.set(id, generationOf(collection));
           return undefined;
@@ -111,6 +116,7 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
       listeners.set(collection, [...(listeners.get(collection) ?? []), listener]);
     },
     get live() { return live; },
+    stats: () => Object.fromEntries([...lookups].map(([name, counts]) => [name, { ...counts }])),
     async close() {
       closed = true;
       live = false;

@@ -1,9 +1,13 @@
-import mongoose, { type Connection } from 'mongoose';
+import mongoose, { type Connection, type mongo } from 'mongoose';
 
 // Our own connection (no global mongoose state). Commands are not buffered while disconnected: a request during
 // an outage fails within serverSelectionTimeoutMS and answers 503, instead of hanging; the driver reconnects by
 // itself when MongoDB is back.
-export async function connectMongo(uri: string, options: { serverSelectionTimeoutMS: number }): Promise<Connection> {
+export async function connectMongo(uri: string, options: {
+  serverSelectionTimeoutMS: number;
+  /** Sees the driver's client before its first connection, so pool and command events are counted from the start. */
+  monitor?: (client: mongo.MongoClient) => void;
+}): Promise<Connection> {
   const connection = mongoose.createConnection(uri, {
     autoIndex: false,
     autoCreate: false,
@@ -12,7 +16,10 @@ export async function connectMongo(uri: string, options: { serverSelectionTimeou
     connectTimeoutMS: options.serverSelectionTimeoutMS,
     socketTimeoutMS: 30_000,
     maxPoolSize: 20,
+    // Command monitoring events (started/succeeded/failed) are only emitted when asked for.
+    monitorCommands: options.monitor !== undefined,
   });
+  options.monitor?.(connection.getClient());
   await connection.asPromise();
   return connection;
 }

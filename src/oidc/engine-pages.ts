@@ -8,7 +8,7 @@ const FRIENDLY_ERRORS = new Set(['invalid_request', 'invalid_client', 'invalid_r
   'invalid_scope', 'unsupported_response_type', 'login_required', 'consent_required', 'interaction_required', 'server_error',
   'temporarily_unavailable', 'invalid_request_object', 'invalid_request_uri', 'session_not_found', 'invalid_target']);
 
-export function createEnginePages(pages: Pages): EnginePages {
+export function createEnginePages(pages: Pages, subjectFor?: SubjectFor): EnginePages {
   return {
     async renderError(ctx, out) {
       // People get a sentence in their language and a way back, not the protocol's error_description (written for
@@ -29,7 +29,7 @@ export function createEnginePages(pages: Pages): EnginePages {
       const redirectUri = ctx.oidc.params?.post_logout_redirect_uri as string | undefined;
       // OpenID Connect RP-Initiated Logout 1.0 §2 leaves the confirmation to the OP: a hint that names this very
       // session (its sid for that client) is the RP asking for its own user's sign-out, so no question is asked.
-      const template = hintNamesThisSession(ctx) ? 'pages/logout-auto' : 'pages/logout';
+      const template = hintNamesThisSession(ctx, subjectFor) ? 'pages/logout-auto' : 'pages/logout';
       pages.render(ctx, template, { action, xsrf, clientName }, { redirectUri });
     },
     async postLogoutSuccessSource(ctx) {

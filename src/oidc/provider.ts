@@ -8,6 +8,9 @@ import { ADD_FACTOR_PARAM } from './policy/mfa.prompt.ts';
 import { loadGrant } from './grants.ts';
 import { CLIENT_METADATA_EXTENSIONS, validateClientExtension } from './client-metadata.ts';
 import { wireEngineEvents } from './engine-events.ts';
+import { pairwiseConfiguration } from './pairwise.ts';
+import { FRONTCHANNEL_DISCOVERY, FRONTCHANNEL_METADATA, frontchannelMetadataProblem, includeSidForFrontchannel } from './frontchannel-logout.ts';
+import type { PairwiseSubject } from '../keys/pairwise-subject.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Audit } from '../ops/audit.ts';
 import { ACR_VALUES } from '../mfa/acr.ts';
@@ -42,6 +45,8 @@ export interface ProviderDeps {
   policyHooks?: PolicyHooks;
   /** Claims of custom profile attributes and the scope that releases them (config.profile). */
   customClaims?: { scope: string; claims: string[] };
+  /** The keyed hash behind pairwise subjects (shared with SAML persistent NameIDs); unset = public subjects only. */
+  pairwise?: PairwiseSubject;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -72,6 +77,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     // idp_enrol: the account page's "add a two-step method" sign-in (src/oidc/policy/mfa.prompt.ts, account client only).
     extraParams: ['kc_idp_hint', ADD_FACTOR_PARAM],
     responseTypes: ['code', 'none'],
+    // subject_type public (the account id) or pairwise (OIDC Core §8.1): src/oidc/pairwise.ts.
+    ...pairwiseConfiguration(deps.pairwise),
     clientDefaults: {
       grant_types: ['authorization_code'],
       response_types: ['code'],
@@ -79,9 +86,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     extraClientMetadata: {
-      properties: Object.keys(CLIENT_METADATA_EXTENSIONS),
-      validator(_ctx, key, value) {
-        const problem = validateClientExtension(key, value);
+      properties: [...Object.keys(CLIENT_METADATA_EXTENSIONS), ...FRONTCHANNEL_METADATA],
+      validator(_ctx, key, value, metadata) {
+        const problem = validateClientExtension(key, value)
+          ?? frontchannelMetadataProblem(key, value, metadata as { redirect_uris?: unknown }, config.nodeEnv !== 'production');
         if (problem) throw new errors.InvalidClientMetadata(problem);
       },
     },
@@ -147,6 +155,8 @@ export function createProvider(deps: ProviderDeps): Provider {
     discovery: {
       ui_locales_supported: ['ja', 'en'],
       claims_locales_supported: ['ja', 'en'],
+      // OpenID Connect Front-Channel Logout 1.0 §3 (src/oidc/frontchannel-logout.ts).
+      ...FRONTCHANNEL_DISCOVERY,
     },
     renderError: deps.pages.renderError as unknown as Configuration['renderError'],
     // CORS only for the browser-facing endpoints of public clients and userinfo, from the client's own origins.
@@ -159,6 +169,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   wireEngineEvents(provider, deps.logger, deps.audit);
+  includeSidForFrontchannel(provider);
   // Each accepted authorization is one completed sign-in (progressive profiling waits for the Nth).
   const profile = deps.policyHooks?.profile;
   if (profile) {

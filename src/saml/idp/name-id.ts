@@ -1,14 +1,13 @@
-import { createHmac, hkdfSync, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import type { PairwiseSubject } from '../../keys/pairwise-subject.ts';
 import { NAMEID } from './saml-constants.ts';
 
-// NameIDs (saml-core §8.3). Persistent: a pairwise pseudonym per SP, HMAC(account, SP) under a key derived from
-// the key-encryption secret (stable across restarts, never the email, unlinkable between SPs; §8.3.7).
+// NameIDs (saml-core §8.3). Persistent: a pairwise pseudonym per SP, the same keyed hash as OIDC pairwise subjects
+// with the SP's entity ID as sector (src/keys/pairwise-subject.ts; never the email, unlinkable between SPs; §8.3.7).
 // Transient: random per assertion (§8.3.8). emailAddress: the verified email. Unspecified: the persistent value.
 
-export function createNameIds(secret: string) {
-  const key = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'idp:saml-persistent-nameid', 32));
-  const persistent = (accountId: string, spEntityId: string) =>
-    createHmac('sha256', key).update(`${spEntityId}\u0000${accountId}`).digest('base64url');
+export function createNameIds(pairwise: PairwiseSubject) {
+  const persistent = (accountId: string, spEntityId: string) => pairwise(spEntityId, accountId);
   return {
     persistent,
     value(format: string, input: { accountId: string; spEntityId: string; email?: string }): string | undefined {

@@ -13,6 +13,7 @@ import { createAuthorizationCodeTaker } from './authorization-code.store.ts';
 import { createMessageReader } from './authn-request.reader.ts';
 import { createIdpCredentials } from './idp-credentials.ts';
 import { createNameIds } from './name-id.ts';
+import type { PairwiseSubject } from '../../keys/pairwise-subject.ts';
 import { createSamlAccountData } from './saml-account-data.ts';
 import { createResponseService } from './response.service.ts';
 import type { SamlModels } from './saml.models.ts';
@@ -35,6 +36,8 @@ export interface SamlIdpDeps {
   caches?: ChangeCaches;
   /** Group display names for a `groups` attribute. */
   groupNames?: GroupNames;
+  /** The keyed hash behind persistent NameIDs, shared with OIDC pairwise subjects. */
+  pairwise: PairwiseSubject;
 }
 
 /** How long our metadata says it is valid: SPs re-read it in time to see the next certificate. */
@@ -46,7 +49,7 @@ export function createSamlIdp(deps: SamlIdpDeps) {
   const read = createMessageReader({ sps, credentials, audit: deps.audit });
   const common = { config: deps.config, provider: deps.provider, models: deps.models, sps, credentials, audit: deps.audit };
   const sso = createSsoService({ ...common, read, accounts: deps.accounts });
-  const nameIds = createNameIds(deps.config.secrets.keyEncryptionKey);
+  const nameIds = createNameIds(deps.pairwise);
   const responses = createResponseService({
     ...common, nameIds, accounts: deps.accounts, groupNames: deps.groupNames,
     takeCode: createAuthorizationCodeTaker(deps.models.SamlPending.db.db!),
