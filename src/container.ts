@@ -53,6 +53,7 @@ import { createProfileCapability } from './profile/profile.capability.ts';
 import { createFederation } from './federation/federation.module.ts';
 import { createEventsModule } from './events/events.module.ts';
 import { createExportModule } from './export/export.module.ts';
+import { createSelfService } from './account/self-service/self-service.module.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
@@ -169,6 +170,10 @@ export async function createContainer(config: Config, connection: Connection, mo
     unlinkIdentity: (accountId, identityId) => federation.linking.unlink(accountId, identityId), personalData,
     deletionGraceDays: config.accounts.deletionGraceDays,
   });
+  // The customer's own password, email, sessions and connected apps on /account (src/account/self-service).
+  const selfService = createSelfService({
+    config, db, models, provider: currentProvider, accountRepository, accounts, users, sessions: accountSessions, hasher, limits, mailQueue, audit, logger,
+  });
   const consentRecords = createConsentRecordRepository(models.ConsentRecord);
   // Events out (change streams -> event log -> signed webhooks); started by the server only.
   const events = createEventsModule({ config, db, models, audit, logger });
@@ -194,7 +199,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
   const accountSections: AccountSection[] = [
     { href: '/account/security', label: 'mfa.account.title' }, federation.accountSection, ...profileCapability.accountSections,
-    { href: '/account/data', label: 'account_data.link' },
+    { href: '/account/data', label: 'account_data.link' }, ...selfService.sections,
   ];
 
   return {
@@ -209,6 +214,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     federation,
     saml,
     samlSp,
+    selfService,
   };
 }
 
