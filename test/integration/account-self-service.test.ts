@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as jose from 'jose';
+import { ACCOUNT_CLIENT_ID } from '../../src/account/account-client.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { codeFrom, documentTitle, errorText } from '../helpers/account-flows.ts';
 import { startBackchannelReceiver, type BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
@@ -221,7 +222,8 @@ describe('account self-service', () => {
     expect(items.map((li) => li.getAttribute('data-client'))).toEqual([rp.clientId]);
     expect(items[0]!.text).toContain('Brand Shop');
     expect(items[0]!.text).toContain('offline_access');
-    expect(page.body).not.toContain('idp-account');
+    // The account pages' own client holds a grant of this account too, and is not an app the person connected.
+    expect((await app.container.accountSessions.listGrants(user.id)).map((g) => g.client).sort()).toEqual([ACCOUNT_CLIENT_ID, rp.clientId].sort());
     expect((await browser.get(`${app.issuer}/account/apps?ui_locales=ja`)).html.querySelector('li[data-client]')!.text).toContain('ブランドショップ');
 
     const before = receiver.received.length;
