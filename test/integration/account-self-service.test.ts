@@ -6,7 +6,8 @@ import { codeFrom, documentTitle, errorText } from '../helpers/account-flows.ts'
 import { startBackchannelReceiver, type BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
 import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
 import { startMailbox, type Mailbox } from '../helpers/smtp.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts';
+import { cliEnvFor, runIdp } from '../helpers/cli.ts';
 
 // The customer's self-service on /account: password, email, sessions and connected apps, through the real app,
 // MongoDB, SMTP and an openid-client RP with a back-channel logout endpoint.
@@ -239,6 +240,20 @@ describe('account self-service', () => {
     // The account pages stay signed in: only the app was signed out.
     expect((await browser.get(`${app.issuer}/account`)).url).toBe(`${app.issuer}/account`);
     expect(await auditCount('grant.revoked_by_user', user.id)).toBe(1);
+  });
+
+  test('operators reach the same calls from the CLI: `idp sessions list` names the browser, `idp sessions end` signs it out', async () => {
+    const user = await newUser();
+    const phone = await signedInBrowser(user, FIREFOX);
+    const env = cliEnvFor(app, TEST_SECRETS);
+    const listed = await runIdp(['sessions', 'list', user.email], env);
+    expect({ status: listed.status, stderr: listed.stderr }).toEqual({ status: 0, stderr: '' });
+    const sessions = JSON.parse(listed.stdout) as Array<{ uid: string; label?: string }>;
+    expect(sessions).toEqual([expect.objectContaining({ label: expect.stringContaining('Firefox 128') })]);
+    const ended = await runIdp(['sessions', 'end', user.email, sessions[0]!.uid], env);
+    expect(JSON.parse(ended.stdout)).toEqual({ ended: true });
+    expect(isSignInPage(await phone.get(`${app.issuer}/account`))).toBe(true);
+    expect(await auditCount('session.ended_by_admin', user.id)).toBe(1);
   });
 
   test('a change without the CSRF token is refused and changes nothing', async () => {

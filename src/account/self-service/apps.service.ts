@@ -1,4 +1,5 @@
 import type { mongo } from 'mongoose';
+import type { AuditActor } from '../../audit/audit-event.model.ts';
 import type { Locale } from '../../i18n/i18n.ts';
 import type { Audit } from '../../ops/audit.ts';
 import { engineCollectionName } from '../../oidc/adapter/mongo.adapter.ts';
@@ -70,15 +71,15 @@ export function createSelfApps(deps: SelfAppsDeps) {
     },
 
     /** Disconnects one app; false when the grant is not one of this account's external apps. */
-    async revoke(accountId: string, grantId: string): Promise<boolean> {
+    async revoke(accountId: string, grantId: string, actor: AuditActor = { type: 'user', id: accountId }): Promise<boolean> {
       const found = (await external(accountId)).find(({ grant }) => grant.id === grantId);
       if (!found) return false;
       const clientId = found.grant.client;
       const uids = (await deps.sessions.listSessions(accountId)).filter((s) => s.clients.includes(clientId)).map((s) => s.uid!).filter(Boolean);
       const backchannel = await signOutOfClient(deps.provider(), accountId, clientId, uids);
       const revoked = await deps.sessions.revokeGrant(accountId, grantId);
-      deps.audit('grant.revoked_by_user', {
-        accountId, actor: { type: 'user', id: accountId }, client: clientId, grantId,
+      deps.audit(actor.type === 'user' ? 'grant.revoked_by_user' : 'grant.revoked_by_admin', {
+        accountId, actor, client: clientId, grantId,
         backchannelSent: backchannel.filter((b) => b.ok).length, backchannelFailed: backchannel.filter((b) => !b.ok).length,
       });
       return revoked;

@@ -1,3 +1,4 @@
+import type { AuditActor } from '../../audit/audit-event.model.ts';
 import type { Audit } from '../../ops/audit.ts';
 import type { AccountSessions } from '../../oidc/account-sessions.ts';
 import { endSessionByUid } from '../../oidc/end-session.ts';
@@ -45,10 +46,10 @@ export function createSelfSessions(deps: SelfSessionsDeps) {
     return ended;
   }
 
-  async function endOthers(accountId: string, keepUid: string | undefined, reason: string): Promise<number> {
+  async function endOthers(accountId: string, keepUid: string | undefined, reason: string, actor: AuditActor = { type: 'user', id: accountId }): Promise<number> {
     let count = 0;
     for (const uid of (await uidsOf(accountId)).filter((u) => u !== keepUid)) if (await end(accountId, uid)) count += 1;
-    audit('session.ended_by_user', { accountId, actor: { type: 'user', id: accountId }, ended: count, kept: keepUid ? 1 : 0, reason });
+    audit(actor.type === 'user' ? 'session.ended_by_user' : 'session.ended_by_admin', { accountId, actor, ended: count, kept: keepUid ? 1 : 0, reason });
     return count;
   }
 
@@ -67,15 +68,16 @@ export function createSelfSessions(deps: SelfSessionsDeps) {
       return items.sort((a, b) => Number(b.current) - Number(a.current) || (b.lastSeenAt?.getTime() ?? 0) - (a.lastSeenAt?.getTime() ?? 0));
     },
 
-    /** Ends one session of the account (false when it is not one of its sessions). */
-    async endOne(accountId: string, uid: string): Promise<boolean> {
+    /** Ends one session of the account (false when it is not one of its sessions); `actor`: an operator, else the person. */
+    async endOne(accountId: string, uid: string, actor: AuditActor = { type: 'user', id: accountId }): Promise<boolean> {
       const ended = await end(accountId, uid);
-      if (ended) audit('session.ended_by_user', { accountId, actor: { type: 'user', id: accountId }, ended: 1, reason: 'sessions_page' });
+      if (ended) audit(actor.type === 'user' ? 'session.ended_by_user' : 'session.ended_by_admin', { accountId, actor, ended: 1 });
       return ended;
     },
 
     /** Ends every session of the account but `keepUid` (this browser); returns how many ended. */
-    endOthers: (accountId: string, keepUid: string | undefined): Promise<number> => endOthers(accountId, keepUid, 'sessions_page'),
+    endOthers: (accountId: string, keepUid: string | undefined, actor?: AuditActor): Promise<number> =>
+      endOthers(accountId, keepUid, actor && actor.type !== 'user' ? 'operator' : 'sessions_page', actor),
 
     /**
      * After a password change: every other session ends, and every grant this browser's session does not hold is
