@@ -8,6 +8,7 @@ import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, ty
 import { startMailbox, type Mailbox } from '../helpers/smtp.ts';
 import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts';
 import { cliEnvFor, runIdp } from '../helpers/cli.ts';
+import { completeSignIn, createTestSp, readPostForm } from '../helpers/saml-sp.ts';
 
 // The customer's self-service on /account: password, email, sessions and connected apps, through the real app,
 // MongoDB, SMTP and an openid-client RP with a back-channel logout endpoint.
@@ -240,6 +241,21 @@ describe('account self-service', () => {
     // The account pages stay signed in: only the app was signed out.
     expect((await browser.get(`${app.issuer}/account`)).url).toBe(`${app.issuer}/account`);
     expect(await auditCount('grant.revoked_by_user', user.id)).toBe(1);
+  });
+
+  test('a partner SAML SP the account signed in to is listed as a SAML site, and its internal OIDC client is not an app', async () => {
+    const user = await newUser();
+    const browser = await signedInBrowser(user);
+    const sp = await createTestSp(app, `partner${serial}`);
+    await app.container.saml.sps.add(sp.metadata, { firstParty: true });
+    const form = readPostForm(await completeSignIn(browser, await browser.get(await sp.saml.getAuthorizeUrlAsync('', undefined, {}))));
+    expect((await sp.saml.validatePostResponseAsync({ SAMLResponse: form.fields.SAMLResponse! })).profile).not.toBeNull();
+
+    const page = await browser.get(`${app.issuer}/account/apps`);
+    expect(page.html.querySelectorAll('li[data-sp]').map((li) => li.getAttribute('data-sp'))).toEqual([sp.entityId]);
+    expect(page.html.querySelector('[data-empty]')?.text).toBe('No connected apps.');
+    // The SP's sign-in went through its own OIDC client of our engine, which holds a grant: internal, not listed.
+    expect((await app.container.accountSessions.listGrants(user.id)).length).toBeGreaterThan(1);
   });
 
   test('operators reach the same calls from the CLI: `idp sessions list` names the browser, `idp sessions end` signs it out', async () => {
