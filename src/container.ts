@@ -183,7 +183,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const admin = createAdminModule({
     config, keyStore, audit, version: APP_VERSION, users, sessions: accountSessions, mfa: mfa.mfa, federation, consentRecords, clients,
     sps: saml.sps, legal: profileCapability.legal, auditQuery: auditTrail.query, webhooks: events.webhooks,
-    clientExists, exports,
+    clientExists, exports, selfService,
   });
 
   const scim = createScimModule({

@@ -8,6 +8,7 @@ import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, ty
 import { startMailbox, type Mailbox } from '../helpers/smtp.ts';
 import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts';
 import { cliEnvFor, runIdp } from '../helpers/cli.ts';
+import { managementClient, OpenApiClient } from '../helpers/admin-api.ts';
 import { completeSignIn, createTestSp, readPostForm } from '../helpers/saml-sp.ts';
 
 // The customer's self-service on /account: password, email, sessions and connected apps, through the real app,
@@ -270,6 +271,29 @@ describe('account self-service', () => {
     expect(JSON.parse(ended.stdout)).toEqual({ ended: true });
     expect(isSignInPage(await phone.get(`${app.issuer}/account`))).toBe(true);
     expect(await auditCount('session.ended_by_admin', user.id)).toBe(1);
+  });
+
+  test('the admin API lists the same sessions and apps, and disconnects an app with the back-channel logout', async () => {
+    const user = await newUser();
+    const browser = await signedInBrowser(user, FIREFOX);
+    browser.stopAt = [RP_REDIRECT];
+    const request = await authorizationRequest(rp, { scope: 'openid offline_access', prompt: 'consent' });
+    const tokens = await exchangeCode(rp, request, await browser.submit(await browser.get(request.url.toString()), { decision: 'allow' }));
+    const api = await OpenApiClient.load(app, '/admin/api/openapi.json', await (await managementClient(app, 'idp:admin')).token());
+
+    const sessions = await api.call('listUserSessionDevices', { params: { id: user.id } });
+    expect(sessions.status).toBe(200);
+    expect(sessions.body.items).toEqual([expect.objectContaining({ browser: expect.stringContaining('Firefox 128'), network: '127.0.0.0/24', sites: 2 })]);
+    const apps = await api.call('listUserApps', { params: { id: user.id } });
+    expect(apps.body.items).toEqual([expect.objectContaining({ client_id: rp.clientId, name: 'ブランドショップ', offline: true })]);
+
+    const before = receiver.received.length;
+    const gone = await api.call('disconnectUserApp', { params: { id: user.id, itemId: apps.body.items[0].grant_id } });
+    expect(gone.status).toBe(204);
+    expect(receiver.received.length).toBe(before + 1);
+    expect((await client.tokenIntrospection(rp.config, tokens.refresh_token!)).active).toBe(false);
+    expect((await api.call('disconnectUserApp', { params: { id: user.id, itemId: apps.body.items[0].grant_id } })).status).toBe(404);
+    expect(await auditCount('grant.revoked_by_admin', user.id)).toBe(1);
   });
 
   test('a change without the CSRF token is refused and changes nothing', async () => {

@@ -1,4 +1,4 @@
-import type { mongo } from 'mongoose';
+import type { Model, mongo } from 'mongoose';
 import type { AuditActor } from '../../audit/audit-event.model.ts';
 import type { Locale } from '../../i18n/i18n.ts';
 import type { Audit } from '../../ops/audit.ts';
@@ -7,7 +7,6 @@ import type { AccountSessions } from '../../oidc/account-sessions.ts';
 import { signOutOfClient } from '../../oidc/client-logout.ts';
 import type { Provider } from '../../oidc/provider.ts';
 import type { SamlParticipantDocument } from '../../saml/idp/saml.models.ts';
-import type { Model } from 'mongoose';
 
 // Connected apps (/account/apps): the OIDC grants of the account, named by the client's client_name in the page's
 // language (client_name#ja, RFC 7591 §2.2), and the SAML SPs it is signed in to now. Our own clients (the account

@@ -99,16 +99,20 @@ export function createCredentialsRouter(deps: CredentialsRouterDeps): Router {
   router.post('/account/email/confirm', ...deps.formMiddleware, async (ctx) => {
     const signIn = await requireSignedIn(ctx, deps.provider());
     if (!signIn) return;
-    const newEmail = typeof (ctx.request.body as Record<string, unknown>)?.email === 'string' ? String((ctx.request.body as Record<string, unknown>).email).slice(0, 254) : '';
+    // Shown on the page again only; the address that changes is the one stored with the code.
+    const shown = (ctx.request.body as Record<string, unknown> | undefined)?.email;
+    const codePage = (errorKey: string, status: number) => deps.pages.render(ctx, 'account/email-code', {
+      title: 'self_service.email.code_title', newEmail: typeof shown === 'string' ? shown.slice(0, 254) : '', nav: 'email', errorKey,
+    }, { status });
     const form = readForm(codeForm, ctx);
+    if (!form) return codePage('errors.verification.invalid_code', 400);
     try {
-      if (!form) throw Object.assign(new Error('code'), { refusal: { errorKey: 'errors.verification.invalid_code', status: 400 } });
       await deps.emails.confirm(signIn.accountId, form.code, { locale: deps.pages.locale(ctx) });
       seeOther(ctx, '/account/email?changed=1');
     } catch (error) {
-      const refusal = (error as { refusal?: { errorKey: string; status: number } }).refusal ?? formRefusal(ctx, error);
+      const refusal = formRefusal(ctx, error);
       if (!refusal) throw error;
-      deps.pages.render(ctx, 'account/email-code', { title: 'self_service.email.code_title', newEmail, nav: 'email', errorKey: refusal.errorKey }, { status: refusal.status });
+      codePage(refusal.errorKey, refusal.status);
     }
   });
 
