@@ -77,6 +77,9 @@ export function createPersonalData(deps: PersonalDataDeps) {
         devices: await byAccount(models.MfaDevice.collection, id, { deviceHash: 0, accountId: 0 }),
         // The browser and network behind each sign-in session (/account/sessions).
         sessionDevices: await byAccount(models.SessionDevice.collection, id, { accountId: 0 }),
+        // A change of address waiting for its code (/account/email): the new address, never the code.
+        pendingEmailChanges: await models.ActionToken.collection
+          .find({ accountId: id, purpose: 'email_change', consumedAt: { $exists: false } }, { projection: { _id: 0, email: 1, expiresAt: 1, createdAt: 1 } }).toArray(),
         riskProfile: risk ? { ...risk, _id: undefined } : undefined,
         consents: await consents(id),
         sessions: await deps.sessions.listSessions(id),

@@ -19,7 +19,7 @@ export interface SessionItem {
   country?: string;
   signedInAt?: Date;
   lastSeenAt?: Date;
-  /** How many sites this session has signed in to. */
+  /** How many sites (other than our own pages) this session has signed in to. */
   sites: number;
 }
 
@@ -27,6 +27,8 @@ export interface SelfSessionsDeps {
   provider: () => Provider;
   sessions: AccountSessions;
   devices: SessionDevices;
+  /** Which of these client ids are our own (account pages, console, SAML bridge): not counted as sites. */
+  internalClients(clientIds: string[]): Promise<Set<string>>;
   audit: Audit;
 }
 
@@ -57,11 +59,12 @@ export function createSelfSessions(deps: SelfSessionsDeps) {
     async list(accountId: string, currentUid: string | undefined): Promise<SessionItem[]> {
       const found = (await sessions.listSessions(accountId)).filter((s) => s.uid);
       const known = await devices.byUid(accountId, found.map((s) => s.uid!));
+      const internal = await deps.internalClients([...new Set(found.flatMap((s) => s.clients))]);
       const items = found.map((s): SessionItem => {
         const device = known.get(s.uid!);
         return {
           uid: s.uid!, current: s.uid === currentUid, label: device?.label, platform: device?.platform, network: device?.network,
-          country: device?.country, signedInAt: s.loginAt, lastSeenAt: device?.lastSeenAt, sites: s.clients.length,
+          country: device?.country, signedInAt: s.loginAt, lastSeenAt: device?.lastSeenAt, sites: s.clients.filter((c) => !internal.has(c)).length,
         };
       });
       // This browser first, then the most recently used.
