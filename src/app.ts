@@ -85,6 +85,7 @@ export function createApp(container: Container): Koa {
     accountRouter.routes() as Koa.Middleware,
     securityRouter.routes() as Koa.Middleware,
     accountDataRouter.routes() as Koa.Middleware,
+    ...container.selfService.routers(pages, formMiddleware).map((router) => router.routes() as Koa.Middleware),
     ...container.federation.routers(formMiddleware, pages).map((router) => router.routes() as Koa.Middleware),
     // Front-channel logout frames after the engine's logout confirmation, around the SAML SLO chain (inside it).
     createFrontchannelLogoutRouter({ provider: container.provider, pages, issuer: config.issuer }).routes() as Koa.Middleware,
@@ -97,6 +98,8 @@ export function createApp(container: Container): Koa {
     // SAML logout joins the engine's own logout confirmation (src/saml/idp/saml.router.ts).
     '/session/end/confirm', ...LEAD_PATHS], compose(ours)));
   app.use(engineOutageAs503(pages));
+  // Which browser each sign-in session runs in, recorded as the engine authorizes (for /account/sessions).
+  app.use(container.selfService.devices.trackingMiddleware(container.provider));
   app.use(mountCurrentProvider(container.provider));
   return app;
 }

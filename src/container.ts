@@ -57,6 +57,7 @@ import { createLeadsModule } from './leads/leads.module.ts';
 import { createMetrics, type Metrics } from './metrics/metrics.module.ts';
 import { createPairwiseSubject, pairwiseSecretOf } from './keys/pairwise-subject.ts';
 import { subjectFor } from './oidc/pairwise.ts';
+import { createSelfService } from './account/self-service/self-service.module.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
@@ -186,6 +187,10 @@ export async function createContainer(config: Config, connection: Connection, mo
     unlinkIdentity: (accountId, identityId) => federation.linking.unlink(accountId, identityId), personalData,
     deletionGraceDays: config.accounts.deletionGraceDays,
   });
+  // The customer's own password, email, sessions and connected apps on /account (src/account/self-service).
+  const selfService = createSelfService({
+    config, db, models, provider: currentProvider, accountRepository, accounts, users, sessions: accountSessions, hasher, limits, mailQueue, audit, logger,
+  });
   const consentRecords = createConsentRecordRepository(models.ConsentRecord);
   // Events out (change streams -> event log -> signed webhooks); started by the server only.
   const events = createEventsModule({ config, db, models, audit, logger });
@@ -195,7 +200,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const admin = createAdminModule({
     config, keyStore, audit, version: APP_VERSION, users, sessions: accountSessions, mfa: mfa.mfa, federation, consentRecords, clients,
     sps: saml.sps, legal: profileCapability.legal, auditQuery: auditTrail.query, webhooks: events.webhooks,
-    clientExists, exports, leads: leads.directory,
+    clientExists, exports, leads: leads.directory, selfService,
   });
 
   const scim = createScimModule({
@@ -211,7 +216,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
   const accountSections: AccountSection[] = [
     { href: '/account/security', label: 'mfa.account.title' }, federation.accountSection, ...profileCapability.accountSections,
-    { href: '/account/data', label: 'account_data.link' },
+    { href: '/account/data', label: 'account_data.link' }, ...selfService.sections,
   ];
 
   return {
@@ -226,6 +231,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     federation,
     saml,
     samlSp,
+    selfService,
   };
 }
 

@@ -25,7 +25,7 @@ export function createAccountDataRouter(deps: AccountDataDeps): Router {
 
   router.get('/account/data', ...deps.formMiddleware, async (ctx) => {
     if (!(await requireSignedIn(ctx, deps.provider()))) return;
-    deps.pages.render(ctx, 'account/data', { graceDays: deps.deletionGraceDays, error: ctx.query.error === 'confirm' ? 'account_data.confirm_required' : undefined });
+    deps.pages.render(ctx, 'account/data', { title: 'account_data.title', graceDays: deps.deletionGraceDays, error: ctx.query.error === 'confirm' ? 'account_data.confirm_required' : undefined });
   });
 
   router.post('/account/data/export', ...deps.formMiddleware, async (ctx) => {
@@ -47,7 +47,7 @@ export function createAccountDataRouter(deps: AccountDataDeps): Router {
     }
     const outcome = await deps.users.requestDeletion(signIn.accountId, { type: 'user', id: signIn.accountId });
     ctx.set('Cache-Control', 'no-store');
-    deps.pages.render(ctx, 'account/deleted', { erased: outcome.erased, date: outcome.at.toISOString().slice(0, 10) });
+    deps.pages.render(ctx, 'account/deleted', { title: 'account_data.deleted_title', erased: outcome.erased, date: outcome.at.toISOString().slice(0, 10) });
   });
 
   return router;

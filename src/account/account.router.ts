@@ -53,7 +53,7 @@ export function createAccountRouter(deps: AccountPagesDeps): Router {
     const account = await deps.accounts.findById(signIn.accountId);
     if (!account) return void ctx.redirect('/account/login?return=/account');
     deps.pages.render(ctx, 'account/overview', {
-      email: account.email, name: account.profile?.name, sections: deps.sections,
+      title: 'account.title', email: account.email, name: account.profile?.name, sections: deps.sections,
       logoutUrl: `/session/end?client_id=${ACCOUNT_CLIENT_ID}`,
     });
   });

@@ -80,6 +80,8 @@ export function createAccountService(deps: AccountServiceDeps) {
   }
 
   return {
+    /** The password policy alone (a change on the account pages hashes and stores it itself). */
+    checkPassword,
     /**
      * Sign-up. The answer is the same whether the email is new or taken (no user enumeration): a taken address
      * gets a mail saying so, and the caller shows "check your mail" either way.

@@ -77,6 +77,11 @@ export function createPersonalData(deps: PersonalDataDeps) {
         // Factors without their secrets: the kind, the name, when, and a passkey's public identifiers.
         factors: await byAccount(models.MfaFactor.collection, id, { secretSealed: 0, codeDigests: 0, lastStep: 0, 'credential.publicKey': 0, 'credential.counter': 0, accountId: 0 }),
         devices: await byAccount(models.MfaDevice.collection, id, { deviceHash: 0, accountId: 0 }),
+        // The browser and network behind each sign-in session (/account/sessions).
+        sessionDevices: await byAccount(models.SessionDevice.collection, id, { accountId: 0 }),
+        // A change of address waiting for its code (/account/email): the new address, never the code.
+        pendingEmailChanges: await models.ActionToken.collection
+          .find({ accountId: id, purpose: 'email_change', consumedAt: { $exists: false } }, { projection: { _id: 0, email: 1, expiresAt: 1, createdAt: 1 } }).toArray(),
         riskProfile: risk ? { ...risk, _id: undefined } : undefined,
         consents: await consents(id),
         sessions: await deps.sessions.listSessions(id),
@@ -104,7 +109,7 @@ export function createPersonalData(deps: PersonalDataDeps) {
       await deps.sessions.revokeAllGrants(id);
       await deps.sessions.eraseEngineRecords(id);
       for (const model of [models.Identity, models.MfaFactor, models.MfaDevice, models.MfaChallenge, models.MfaRiskDecision,
-        models.ActionToken, models.ConsentRecord]) {
+        models.ActionToken, models.ConsentRecord, models.SessionDevice]) {
         await model.collection.deleteMany({ accountId: id });
       }
       // An upstream sign-in in progress may name the account as a candidate or only by its address.

@@ -17,6 +17,8 @@ import { userAccessOperations } from './operations/user-access.operations.ts';
 import { userOperations } from './operations/users.operations.ts';
 import { webhookOperations } from './operations/webhooks.operations.ts';
 import { leadOperations } from './operations/leads.operations.ts';
+import { selfServiceOperations } from './operations/self-service.operations.ts';
+import type { SelfService } from '../account/self-service/self-service.module.ts';
 
 // The admin REST API (/admin/api/v1) and its OpenAPI 3.1 document (/admin/api/openapi.json). Callers are OAuth
 // clients holding a client_credentials token of our engine for the admin API's resource indicator.
@@ -27,11 +29,14 @@ export const OPENAPI_PATH = '/admin/api/openapi.json';
 
 export function createAdminModule(deps: AdminDeps & {
   config: Config; keyStore: KeyStore; audit: Audit; clientExists: (clientId: string) => Promise<boolean>; version: string; exports: ExportModule;
+  /** The person's own session and app actions (src/account/self-service), for support. */
+  selfService?: Pick<SelfService, 'sessions' | 'apps'>;
 }) {
   const { config } = deps;
   const operations: Operation[] = [
     ...userOperations(deps), ...userAccessOperations(deps), ...configurationOperations(deps), ...auditOperations(deps), ...webhookOperations(deps),
     ...leadOperations(deps),
+    ...(deps.selfService ? selfServiceOperations({ ...deps, selfService: deps.selfService, defaultLocale: config.i18n.defaultLocale }) : []),
   ];
   const verifier = createBearerVerifier({
     keyStore: deps.keyStore, issuer: config.issuer, audience: adminApiResource(config.issuer), realm: 'admin', clientExists: deps.clientExists,

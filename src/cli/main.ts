@@ -17,6 +17,7 @@ import { usersCommands } from './users.command.ts';
 import { webhooksCommands } from './webhooks.command.ts';
 import { exportCommands, StreamedToStdout } from './export.command.ts';
 import { leadsCommands } from './leads.command.ts';
+import { appsCommands, sessionsCommands } from './self-service.command.ts';
 
 // `idp <group> <action> [options]`: resolve the command, check its arguments, then open the store and run it.
 // Scripts rely on the contract: JSON on stdout, one `idp: <message>` line on stderr, exit 0 / 1 / 2.
@@ -35,6 +36,8 @@ const GROUPS: Record<string, CommandGroup> = {
   webhooks: webhooksCommands,
   export: exportCommands,
   leads: leadsCommands,
+  sessions: sessionsCommands,
+  apps: appsCommands,
 };
 
 function wantsHelp(argv: string[]): boolean {

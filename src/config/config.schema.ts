@@ -188,6 +188,11 @@ export const configSchema = z.object({
     accessTokenTTL: seconds(600, 'lifetime of access tokens for the admin API and SCIM'),
   }).prefault({}).describe('the management APIs: admin REST API at /admin/api/v1 and SCIM 2.0 at /scim/v2'),
 
+  selfService: z.object({
+    emailChangeTtl: seconds(30 * 60, 'lifetime of the code mailed to a new address on /account/email'),
+    lastSeenIntervalSeconds: seconds(60, 'how often a use of the account pages refreshes a session\'s "last seen" (one write per interval)'),
+  }).prefault({}).describe('the customer\'s self-service pages under /account (password, email, sessions, apps)'),
+
   console: z.object({
     sessionSeconds: seconds(1800, 'how recent an MFA sign-in must be to use the admin console (its sessions are short)'),
   }).prefault({}).describe('the admin console at /admin'),

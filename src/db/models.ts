@@ -17,6 +17,7 @@ import { eventModels } from '../events/event.models.ts';
 import { rateLimitModel } from '../http/rate-limit.model.ts';
 import { webhookModels } from '../webhooks/webhook.models.ts';
 import { leadModel } from '../leads/lead.model.ts';
+import { sessionDeviceModel } from '../account/sessions/session-device.model.ts';
 
 /** Every mongoose model of the IdP, bound to one connection. */
 export function createModels(connection: Connection) {
@@ -36,6 +37,7 @@ export function createModels(connection: Connection) {
     ConsentRecord: consentRecordModel(connection),
     RateLimit: rateLimitModel(connection),
     Lead: leadModel(connection),
+    SessionDevice: sessionDeviceModel(connection),
     ...federationModels(connection),
     ...samlModels(connection),
     ...samlSpModels(connection),

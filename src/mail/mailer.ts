@@ -8,7 +8,8 @@ import type { Logger } from '../ops/logger.ts';
 // recipient, and subject and text only with mail.logBodies, since bodies hold reset links and sign-in codes.
 
 export type MailName = 'verify-email' | 'password-reset' | 'account-exists' | 'password-changed' | 'mfa-code' | 'federation-code'
-  | 'lead-verify' | 'lead-account-exists';
+  | 'lead-verify' | 'lead-account-exists'
+  | 'password-updated' | 'email-change-code' | 'email-change-taken' | 'email-changed';
 
 export interface Mailer {
   send(name: MailName, to: string, locale: Locale, model: Record<string, unknown>): Promise<void>;

@@ -8,6 +8,8 @@ import { ENGINE_MODELS, engineCollectionName, isGrantable } from './adapter/mong
 
 export interface SessionView {
   id: string;
+  /** The engine's session uid (stable for the session's life; the key of endSessionByUid). */
+  uid?: string;
   /** When the person signed in (OIDC Core §2 auth_time). */
   loginAt?: Date;
   acr?: string;
@@ -55,6 +57,7 @@ export function createAccountSessions(db: mongo.Db, caches?: ChangeCaches) {
       const docs = await sessions.find({ 'payload.accountId': accountId, ...live() }).limit(200).toArray();
       return docs.map(({ _id, payload, expiresAt }) => ({
         id: _id,
+        uid: payload.uid as string | undefined,
         loginAt: epoch(payload.loginTs),
         acr: payload.acr as string | undefined,
         amr: payload.amr as string[] | undefined,

@@ -1,3 +1,4 @@
+import { sendBackchannelLogout } from './client-logout.ts';
 import type { Provider } from './provider.ts';
 
 // Ends one sign-in session of the engine outside its own /session/end flow (a SAML LogoutRequest has no OIDC
@@ -17,18 +18,9 @@ export async function endSessionByUid(provider: Provider, sessionUid: string): P
   if (!session) return { ended: false, backchannel: [] };
   const accountId = session.accountId as string | undefined;
   const authorizations = (session.authorizations ?? {}) as Record<string, { grantId?: string; persistsLogout?: boolean }>;
-  const backchannel = await Promise.all(Object.keys(authorizations).map(async (clientId): Promise<BackchannelOutcome | undefined> => {
-    const client = await provider.Client.find(clientId).catch(() => undefined);
-    if (!client?.backchannelLogoutUri || !accountId) return undefined;
-    try {
-      await (client as unknown as { backchannelLogout(sub: string, sid: string): Promise<void> }).backchannelLogout(accountId, session.sidFor(clientId) as string);
-      return { clientId, ok: true };
-    } catch (error) {
-      // fetch reports the network failure (refused, reset, DNS) in its cause.
-      const cause = (error as { cause?: { code?: string; message?: string } }).cause;
-      return { clientId, ok: false, error: [(error as Error).message, cause?.code ?? cause?.message].filter(Boolean).join(': ') };
-    }
-  }));
+  const backchannel = accountId
+    ? await Promise.all(Object.keys(authorizations).map((clientId) => sendBackchannelLogout(provider, clientId, accountId, session.sidFor(clientId) as string)))
+    : [];
   for (const { grantId, persistsLogout } of Object.values(authorizations)) {
     if (!grantId || persistsLogout) continue;
     await Promise.all([provider.AccessToken, provider.RefreshToken, provider.AuthorizationCode].map((model) => model.revokeByGrantId(grantId)));

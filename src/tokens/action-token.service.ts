@@ -11,9 +11,24 @@ export interface IssuedToken {
 export const MAX_CODE_ATTEMPTS = 5;
 
 export function createActionTokenService(model: ActionTokenModel) {
+  /** consumeCode, answering with what the token was issued for (the new address of an email change). */
+  async function redeemCode(purpose: ActionPurpose, accountId: string, code: string): Promise<{ email?: string } | undefined> {
+    const document = await model.findOneAndUpdate(
+      { accountId, purpose, consumedAt: { $exists: false }, expiresAt: { $gt: new Date() }, attempts: { $lt: MAX_CODE_ATTEMPTS } },
+      { $inc: { attempts: 1 } },
+      { new: true },
+    ).lean().exec();
+    if (!document?.codeDigest) return undefined;
+    const given = Buffer.from(digest(`${accountId}:${code}`));
+    const stored = Buffer.from(document.codeDigest);
+    if (given.length !== stored.length || !timingSafeEqual(given, stored)) return undefined;
+    const result = await model.updateOne({ _id: document._id, consumedAt: { $exists: false } }, { $set: { consumedAt: new Date() } }).exec();
+    return result.modifiedCount === 1 ? { email: document.email } : undefined;
+  }
+
   return {
     /** Issues a fresh token (and optionally a 6-digit code); earlier unused tokens of the same purpose stop working. */
-    async issue(purpose: ActionPurpose, accountId: string, ttlSeconds: number, withCode = false): Promise<IssuedToken> {
+    async issue(purpose: ActionPurpose, accountId: string, ttlSeconds: number, withCode = false, email?: string): Promise<IssuedToken> {
       await model.deleteMany({ accountId, purpose, consumedAt: { $exists: false } }).exec();
       const token = randomBytes(32).toString('base64url');
       const code = withCode ? String(randomInt(0, 1_000_000)).padStart(6, '0') : undefined;
@@ -22,6 +37,7 @@ export function createActionTokenService(model: ActionTokenModel) {
         purpose,
         accountId,
         codeDigest: code ? digest(`${accountId}:${code}`) : undefined,
+        email,
         expiresAt: new Date(Date.now() + ttlSeconds * 1000),
       });
       return { token, code };
@@ -49,18 +65,10 @@ export function createActionTokenService(model: ActionTokenModel) {
      * times. A right code consumes the token.
      */
     async consumeCode(purpose: ActionPurpose, accountId: string, code: string): Promise<boolean> {
-      const document = await model.findOneAndUpdate(
-        { accountId, purpose, consumedAt: { $exists: false }, expiresAt: { $gt: new Date() }, attempts: { $lt: MAX_CODE_ATTEMPTS } },
-        { $inc: { attempts: 1 } },
-        { new: true },
-      ).lean().exec();
-      if (!document?.codeDigest) return false;
-      const given = Buffer.from(digest(`${accountId}:${code}`));
-      const stored = Buffer.from(document.codeDigest);
-      if (given.length !== stored.length || !timingSafeEqual(given, stored)) return false;
-      const result = await model.updateOne({ _id: document._id, consumedAt: { $exists: false } }, { $set: { consumedAt: new Date() } }).exec();
-      return result.modifiedCount === 1;
+      return (await redeemCode(purpose, accountId, code)) !== undefined;
     },
+    redeemCode,
+
   };
 }
 
