@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { consentsConfigSchema } from '../consents/consents-config.schema.ts';
 import { profileConfigSchema } from '../profile/profile-config.schema.ts';
 import { isIpOrCidr } from '../http/trusted-proxies.ts';
+import { cibaConfigSchema, deviceFlowConfigSchema } from '../oidc/async-grants-config.schema.ts';
 
 // Every setting of the IdP, with its default and meaning. The loader (config.loader.ts) fills it from
 // config/default.json, config/<NODE_ENV>.json, the file named by IDP_CONFIG, then the environment:
@@ -169,6 +170,9 @@ export const configSchema = z.object({
   }).prefault({}),
 
   mfa: mfaSchema,
+
+  deviceFlow: deviceFlowConfigSchema.describe('device authorization grant (RFC 8628): sign-in on a TV or CLI by a code typed on another screen'),
+  ciba: cibaConfigSchema.describe('Client-Initiated Backchannel Authentication (OpenID CIBA Core 1.0): the client asks, the person approves from a mailed link'),
 
   keys: z.object({
     pollSeconds: seconds(30, 'how often a running server checks the key store for a rotation'),

@@ -16,6 +16,7 @@ import { riskDecisionModel, riskProfileModel } from '../mfa/risk/risk.model.ts';
 import { eventModels } from '../events/event.models.ts';
 import { rateLimitModel } from '../http/rate-limit.model.ts';
 import { webhookModels } from '../webhooks/webhook.models.ts';
+import { pollTimingModel } from '../oidc/poll-timing.model.ts';
 
 /** Every mongoose model of the IdP, bound to one connection. */
 export function createModels(connection: Connection) {
@@ -34,6 +35,7 @@ export function createModels(connection: Connection) {
     LegalDocument: legalDocumentModel(connection),
     ConsentRecord: consentRecordModel(connection),
     RateLimit: rateLimitModel(connection),
+    PollTiming: pollTimingModel(connection),
     ...federationModels(connection),
     ...samlModels(connection),
     ...samlSpModels(connection),

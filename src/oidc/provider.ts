@@ -11,6 +11,10 @@ import { wireEngineEvents } from './engine-events.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Audit } from '../ops/audit.ts';
 import { ACR_VALUES } from '../mfa/acr.ts';
+import { deviceFlowFeature } from './device-flow.ts';
+import type { DevicePages } from './device-pages.ts';
+import { createPollThrottle } from './poll-throttle.ts';
+import type { PollTimingModel } from './poll-timing.model.ts';
 
 // The only importer of oidc-provider (with grants.ts, engine-events.ts and the policy folder). Most of what the
 // protocol needs is configuration of the engine; see the engine's docs/README.md for every key used here.
@@ -25,6 +29,8 @@ export interface EnginePages {
   renderError(ctx: KoaContextWithOIDC, out: Record<string, string>, error: Error): Promise<void>;
   logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void>;
   postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<void>;
+  /** The device flow's user code, confirmation and success pages (RFC 8628 §3.3). */
+  device: DevicePages;
 }
 
 export interface ProviderDeps {
@@ -42,6 +48,8 @@ export interface ProviderDeps {
   policyHooks?: PolicyHooks;
   /** Claims of custom profile attributes and the scope that releases them (config.profile). */
   customClaims?: { scope: string; claims: string[] };
+  /** Poll times of pending device codes and CIBA requests, for slow_down (src/oidc/poll-throttle.ts). */
+  pollTimings?: PollTimingModel;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -116,6 +124,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       claimsParameter: { enabled: true },
       backchannelLogout: { enabled: true },
       userinfo: { enabled: true },
+      deviceFlow: deviceFlowFeature(config, deps.pages.device),
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: deps.pages.logoutSource,
@@ -143,6 +152,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       Session: config.ttl.session,
       Interaction: config.ttl.interaction,
       Grant: config.ttl.grant,
+      DeviceCode: config.deviceFlow.codeTtl,
     },
     discovery: {
       ui_locales_supported: ['ja', 'en'],
@@ -159,6 +169,9 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   wireEngineEvents(provider, deps.logger, deps.audit);
+  if (deps.pollTimings) {
+    provider.use(createPollThrottle(deps.pollTimings, { device: config.deviceFlow.pollIntervalSeconds, ciba: config.ciba.pollIntervalSeconds }));
+  }
   // Each accepted authorization is one completed sign-in (progressive profiling waits for the Nth).
   const profile = deps.policyHooks?.profile;
   if (profile) {
