@@ -83,10 +83,13 @@ export function createApp(container: Container): Koa {
     container.saml.router(samlForm).routes() as Koa.Middleware,
     container.samlSp.router(samlForm).routes() as Koa.Middleware,
     ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
+    container.ciba.router(container.provider, pages, formMiddleware).routes() as Koa.Middleware,
   ];
   app.use(onlyUnder(['/static/', '/admin', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
     // SAML logout joins the engine's own logout confirmation (src/saml/idp/saml.router.ts).
-    '/session/end/confirm'], compose(ours)));
+    '/session/end/confirm',
+    // The CIBA approval page (src/ciba/ciba.router.ts).
+    '/ciba/'], compose(ours)));
   app.use(engineOutageAs503(pages));
   app.use(mountCurrentProvider(container.provider));
   return app;

@@ -53,6 +53,7 @@ import { createProfileCapability } from './profile/profile.capability.ts';
 import { createFederation } from './federation/federation.module.ts';
 import { createEventsModule } from './events/events.module.ts';
 import { createExportModule } from './export/export.module.ts';
+import { createCibaModule } from './ciba/ciba.module.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
@@ -97,10 +98,12 @@ export async function createContainer(config: Config, connection: Connection, mo
   // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
   const profileCapability = createProfileCapability({ config, models, audit, keyStore });
   const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
+  // CIBA: the engine asks these hooks who the person is and how to reach them (src/ciba).
+  const ciba = createCibaModule({ config, model: models.CibaApproval, accounts: accountRepository, mailQueue, audit });
   const buildProvider = async () => createProvider({
     config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger, audit, groupNames: groups.namesOf,
     policyHooks: { mfa: mfa.policy, ...profileCapability.policy }, customClaims: profileCapability.customClaims,
-    pollTimings: models.PollTiming,
+    pollTimings: models.PollTiming, ciba: ciba.hooks,
   });
 
   // The engine's key set is fixed per instance: after `idp keys rotate` a new instance is built with the new
@@ -195,7 +198,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
   const accountSections: AccountSection[] = [
     { href: '/account/security', label: 'mfa.account.title' }, federation.accountSection, ...profileCapability.accountSections,
-    { href: '/account/data', label: 'account_data.link' },
+    { href: '/account/data', label: 'account_data.link' }, ciba.accountSection,
   ];
 
   return {
@@ -210,6 +213,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     federation,
     saml,
     samlSp,
+    ciba,
   };
 }
 

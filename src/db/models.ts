@@ -17,6 +17,7 @@ import { eventModels } from '../events/event.models.ts';
 import { rateLimitModel } from '../http/rate-limit.model.ts';
 import { webhookModels } from '../webhooks/webhook.models.ts';
 import { pollTimingModel } from '../oidc/poll-timing.model.ts';
+import { cibaApprovalModel } from '../ciba/ciba-approval.model.ts';
 
 /** Every mongoose model of the IdP, bound to one connection. */
 export function createModels(connection: Connection) {
@@ -36,6 +37,7 @@ export function createModels(connection: Connection) {
     ConsentRecord: consentRecordModel(connection),
     RateLimit: rateLimitModel(connection),
     PollTiming: pollTimingModel(connection),
+    CibaApproval: cibaApprovalModel(connection),
     ...federationModels(connection),
     ...samlModels(connection),
     ...samlSpModels(connection),

@@ -7,7 +7,7 @@ import type { Logger } from '../ops/logger.ts';
 // recipient's language. Without SMTP_URL, messages are written to the log (for development only): their kind and
 // recipient, and subject and text only with mail.logBodies, since bodies hold reset links and sign-in codes.
 
-export type MailName = 'verify-email' | 'password-reset' | 'account-exists' | 'password-changed' | 'mfa-code' | 'federation-code';
+export type MailName = 'verify-email' | 'password-reset' | 'account-exists' | 'password-changed' | 'mfa-code' | 'federation-code' | 'ciba-request';
 
 export interface Mailer {
   send(name: MailName, to: string, locale: Locale, model: Record<string, unknown>): Promise<void>;

@@ -15,6 +15,7 @@ import { deviceFlowFeature } from './device-flow.ts';
 import type { DevicePages } from './device-pages.ts';
 import { createPollThrottle } from './poll-throttle.ts';
 import type { PollTimingModel } from './poll-timing.model.ts';
+import { backchannelRequestTtl, cibaFeature, type CibaHooks } from './ciba.ts';
 
 // The only importer of oidc-provider (with grants.ts, engine-events.ts and the policy folder). Most of what the
 // protocol needs is configuration of the engine; see the engine's docs/README.md for every key used here.
@@ -50,6 +51,8 @@ export interface ProviderDeps {
   customClaims?: { scope: string; claims: string[] };
   /** Poll times of pending device codes and CIBA requests, for slow_down (src/oidc/poll-throttle.ts). */
   pollTimings?: PollTimingModel;
+  /** How CIBA finds and reaches the person (src/ciba); without it CIBA is off. */
+  ciba?: CibaHooks;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -125,6 +128,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       backchannelLogout: { enabled: true },
       userinfo: { enabled: true },
       deviceFlow: deviceFlowFeature(config, deps.pages.device),
+      ciba: deps.ciba ? cibaFeature(config, deps.ciba) : { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: deps.pages.logoutSource,
@@ -153,6 +157,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       Interaction: config.ttl.interaction,
       Grant: config.ttl.grant,
       DeviceCode: config.deviceFlow.codeTtl,
+      BackchannelAuthenticationRequest: backchannelRequestTtl(config) as never,
     },
     discovery: {
       ui_locales_supported: ['ja', 'en'],

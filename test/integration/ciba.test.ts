@@ -1,0 +1,136 @@
+import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
+import { Browser, type Page } from '../helpers/browser.ts';
+import { heading } from '../helpers/account-flows.ts';
+import { startNotificationReceiver } from '../helpers/notification-receiver.ts';
+import { client, registerRp, type Rp } from '../helpers/rp.ts';
+import { startMailbox, type Mailbox, type ReceivedMail } from '../helpers/smtp.ts';
+import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+
+// Client-Initiated Backchannel Authentication (OpenID CIBA Core 1.0): the client (openid-client) starts a request
+// with the person's email as login_hint; the person gets a mail (real SMTP), follows its link, signs in through the
+// normal sign-in pages and approves or denies; the client polls (poll mode) or is notified (ping mode, §10.2).
+
+const CIBA_GRANT = 'urn:openid:params:grant-type:ciba';
+
+describe('CIBA', () => {
+  let app: TestApp;
+  let mailbox: Mailbox;
+  let receiver: Awaited<ReturnType<typeof startNotificationReceiver>>;
+  let pollClient: Rp;
+  let pingClient: Rp;
+  const user = { email: 'ciba.person@example.jp', password: 'a password for the counter' };
+  let accountId: string;
+
+  beforeAll(async () => {
+    mailbox = await startMailbox();
+    receiver = await startNotificationReceiver();
+    app = await startTestApp({ label: 'ciba', overrides: { mail: { smtpUrl: mailbox.url }, ciba: { pollIntervalSeconds: 1 } } });
+    accountId = (await app.container.accounts.createByAdmin({ ...user, name: 'Counter Person', verified: true }))._id;
+    const ciba = { redirect_uris: [], post_logout_redirect_uris: [], response_types: [], grant_types: [CIBA_GRANT], first_party: false };
+    pollClient = await registerRp(app, { ...ciba, client_name: 'Shop Counter', backchannel_token_delivery_mode: 'poll' });
+    pingClient = await registerRp(app, {
+      ...ciba, client_name: 'Call Centre', backchannel_token_delivery_mode: 'ping', backchannel_client_notification_endpoint: receiver.url,
+    });
+  });
+  afterAll(async () => {
+    receiver?.close();
+    await app?.stop();
+    await mailbox?.close();
+  });
+
+  /** The approval page of a CIBA mail, reached through the normal sign-in (a fresh browser each time). */
+  async function openApproval(mail: ReceivedMail): Promise<{ browser: Browser; page: Page }> {
+    const link = /https?:\/\/\S+\/ciba\/[\w-]+/.exec(mail.text)?.[0];
+    if (!link) throw new Error(`no approval link in:\n${mail.text}`);
+    const browser = new Browser();
+    const login = await browser.get(link);
+    expect(login.html.querySelector('input[name=password]')).not.toBeNull();
+    const page = await browser.submit(login, user);
+    expect(page.url).toBe(link);
+    return { browser, page };
+  }
+
+  test('discovery advertises the backchannel endpoint, both delivery modes and the device endpoint', async () => {
+    const discovery = await (await fetch(`${app.issuer}/.well-known/openid-configuration`)).json() as Record<string, unknown>;
+    expect(discovery.backchannel_authentication_endpoint).toBe(`${app.issuer}/backchannel`);
+    expect(discovery.backchannel_token_delivery_modes_supported).toEqual(['poll', 'ping']);
+    expect(discovery.device_authorization_endpoint).toBe(`${app.issuer}/device/auth`);
+    expect(discovery.grant_types_supported).toContain(CIBA_GRANT);
+  });
+
+  test('poll mode: mail with the binding message, sign-in, approve; polling gets tokens for the person', async () => {
+    const started = await client.initiateBackchannelAuthentication(pollClient.config, {
+      scope: 'openid email', login_hint: 'Ciba.Person@Example.JP', binding_message: 'W4SCT',
+    });
+    expect(started.interval).toBe(1);
+    const mail = await mailbox.next(user.email);
+    expect(mail.subject).toBe('Shop Counter からサインインの承認依頼');
+    expect(mail.text).toContain('W4SCT');
+
+    const { browser, page } = await openApproval(mail);
+    expect(heading(page)).toBe('Approve a sign-in');
+    expect(page.html.querySelector('[data-binding-message]')?.text.trim()).toBe('W4SCT');
+    expect(page.body).toContain('Shop Counter');
+    expect(page.body).toContain('See your email address');
+    // The account overview links to the requests still waiting, and this one is listed.
+    const overview = await browser.get(`${app.issuer}/account`);
+    expect(overview.html.querySelector('a[href="/account/requests"]')).not.toBeNull();
+    const pending = await browser.get(`${app.issuer}/account/requests`);
+    expect(pending.html.querySelector(`a[href="${new URL(page.url).pathname}"]`)).not.toBeNull();
+
+    const done = await browser.submit(page, { decision: 'approve' });
+    expect(heading(done)).toBe('Thank you');
+    const tokens = await client.pollBackchannelAuthenticationGrant(pollClient.config, started, undefined, { signal: AbortSignal.timeout(20_000) });
+    expect(tokens.claims()?.sub).toBe(accountId);
+    const userinfo = await client.fetchUserInfo(pollClient.config, tokens.access_token, accountId);
+    expect(userinfo.email).toBe(user.email);
+    // Answered: the link now says so, and the list is empty.
+    const again = await browser.get(page.url);
+    expect(again.status).toBe(404);
+    expect((await browser.get(`${app.issuer}/account/requests`)).body).toContain('No sign-in request is waiting for you.');
+  });
+
+  test('deny gives the polling client access_denied', async () => {
+    const started = await client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: user.email });
+    const { browser, page } = await openApproval(await mailbox.next(user.email));
+    const done = await browser.submit(page, { decision: 'deny' });
+    expect(done.body).toContain('You denied the sign-in.');
+    await expect(client.pollBackchannelAuthenticationGrant(pollClient.config, started, undefined, { signal: AbortSignal.timeout(20_000) }))
+      .rejects.toMatchObject({ error: 'access_denied' });
+  });
+
+  test('an unknown email gets unknown_user_id, and no mail is sent', async () => {
+    await expect(client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: 'nobody@example.jp' }))
+      .rejects.toMatchObject({ error: 'unknown_user_id' });
+    await expect(mailbox.next('nobody@example.jp', 500)).rejects.toThrow('no mail');
+  });
+
+  test('polling sooner than the interval gets slow_down', async () => {
+    const started = await client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: user.email });
+    await mailbox.next(user.email);
+    const poll = () => fetch(`${app.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${pollClient.clientId}:${pollClient.metadata.client_secret as string}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ grant_type: CIBA_GRANT, auth_req_id: started.auth_req_id }),
+    }).then(async (r) => (await r.json() as { error?: string }).error);
+    expect(await poll()).toBe('authorization_pending');
+    expect(await poll()).toBe('slow_down');
+  });
+
+  test('ping mode: the notification reaches the client with its bearer token, then the token request succeeds', async () => {
+    const started = await client.initiateBackchannelAuthentication(pingClient.config, {
+      scope: 'openid', login_hint: user.email, client_notification_token: 'notify-me-0123456789',
+    });
+    const { browser, page } = await openApproval(await mailbox.next(user.email));
+    await browser.submit(page, { decision: 'approve' });
+    const notification = await receiver.next();
+    expect(notification.authorization).toBe('Bearer notify-me-0123456789');
+    expect(notification.contentType).toBe('application/json');
+    expect(JSON.parse(notification.body)).toEqual({ auth_req_id: started.auth_req_id });
+    const tokens = await client.genericGrantRequest(pingClient.config, CIBA_GRANT, { auth_req_id: started.auth_req_id });
+    expect(tokens.claims()?.sub).toBe(accountId);
+  });
+});
