@@ -103,7 +103,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const buildProvider = async () => createProvider({
     config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger, audit, groupNames: groups.namesOf,
     policyHooks: { mfa: mfa.policy, ...profileCapability.policy }, customClaims: profileCapability.customClaims,
-    pollTimings: models.PollTiming, ciba: ciba.hooks,
+    pollTimings: models.PollTiming, ciba: ciba.hooks, limits,
   });
 
   // The engine's key set is fixed per instance: after `idp keys rotate` a new instance is built with the new

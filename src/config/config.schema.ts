@@ -167,6 +167,7 @@ export const configSchema = z.object({
     loginPerIp: rateLimit(100, 15 * 60, 'failed sign-ins from one IP address'),
     mailPerIp: rateLimit(20, 60 * 60, 'mails (sign-up, reset, verification) triggered from one IP address'),
     codePerAccount: rateLimit(5, 15 * 60, 'wrong verification codes for one account'),
+    userCodePerIp: rateLimit(20, 15 * 60, 'wrong device user codes (RFC 8628 §5.1) typed from one IP address'),
   }).prefault({}),
 
   mfa: mfaSchema,

@@ -20,6 +20,9 @@ interface DeviceClient {
   metadata(): Record<string, unknown>;
 }
 
+/** Set on the request when the input page reports a code that does not exist (counted by userCodeGuessLimit). */
+export const WRONG_USER_CODE = Symbol('wrongUserCode');
+
 /** The engine's re-render errors (lib/helpers/re_render_errors.js) by name -> what the person reads. */
 const INPUT_ERRORS: Record<string, string> = {
   NoCodeError: 'device.errors.no_code',
@@ -51,6 +54,7 @@ export function createDevicePages(pages: Pages): DevicePages {
       const known = err ? INPUT_ERRORS[err.name] : undefined;
       const message = known ?? (err || out?.error ? 'device.errors.other' : undefined);
       const aborted = err?.name === 'AbortedError';
+      if (err?.name === 'NotFoundError') (ctx.state as Record<symbol, unknown>)[WRONG_USER_CODE] = true;
       pages.render(ctx as unknown as Context, 'device/input', {
         action, xsrf, message, aborted, userCode: typeof typed === 'string' ? typed : undefined, title: 'device.title',
       }, { status: known || !err ? 200 : (ctx.status >= 400 ? ctx.status : 400) });

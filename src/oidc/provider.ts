@@ -11,7 +11,8 @@ import { wireEngineEvents } from './engine-events.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Audit } from '../ops/audit.ts';
 import { ACR_VALUES } from '../mfa/acr.ts';
-import { deviceFlowFeature } from './device-flow.ts';
+import { deviceFlowFeature, userCodeGuessLimit } from './device-flow.ts';
+import type { RateLimits } from '../http/rate-limits.ts';
 import type { DevicePages } from './device-pages.ts';
 import { createPollThrottle } from './poll-throttle.ts';
 import type { PollTimingModel } from './poll-timing.model.ts';
@@ -53,6 +54,8 @@ export interface ProviderDeps {
   pollTimings?: PollTimingModel;
   /** How CIBA finds and reaches the person (src/ciba); without it CIBA is off. */
   ciba?: CibaHooks;
+  /** Limits guessing of device user codes (RFC 8628 §5.1). */
+  limits?: RateLimits;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -174,6 +177,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   wireEngineEvents(provider, deps.logger, deps.audit);
+  if (deps.limits) provider.use(userCodeGuessLimit(deps.limits));
   if (deps.pollTimings) {
     provider.use(createPollThrottle(deps.pollTimings, { device: config.deviceFlow.pollIntervalSeconds, ciba: config.ciba.pollIntervalSeconds }));
   }

@@ -13,7 +13,9 @@ describe('device authorization grant', () => {
   let rp: Rp;
 
   beforeAll(async () => {
-    app = await startTestApp({ label: 'device', overrides: { deviceFlow: { codeTtl: 3, pollIntervalSeconds: 2 } } });
+    app = await startTestApp({ label: 'device', overrides: {
+      deviceFlow: { codeTtl: 6, pollIntervalSeconds: 2 }, rateLimits: { userCodePerIp: { points: 3, duration: 600 } },
+    } });
     rp = await registerDeviceClient(app);
   });
   afterAll(async () => {
@@ -29,7 +31,7 @@ describe('device authorization grant', () => {
     expect(started.user_code).toMatch(/^[BCDFGHJKLMNPQRSTVWXZ]{4}-[BCDFGHJKLMNPQRSTVWXZ]{4}$/);
     expect(started.verification_uri).toBe(`${app.issuer}/device`);
     expect(started.interval).toBe(2);
-    expect(started.expires_in).toBe(3);
+    expect(started.expires_in).toBe(6);
   });
 
   test('polling sooner than the interval gets slow_down, and the interval grows by 5 seconds', async () => {
@@ -46,7 +48,7 @@ describe('device authorization grant', () => {
 
   test('an expired device code gets expired_token, and its user code is named expired on the page', async () => {
     const started = await client.initiateDeviceAuthorization(rp.config, { scope: 'openid' });
-    await sleep(3500);
+    await sleep(6500);
     const polled = await pollOnce(app, rp, started.device_code);
     expect(polled).toMatchObject({ status: 400, body: { error: 'expired_token' } });
 
@@ -87,5 +89,26 @@ describe('device authorization grant', () => {
     expect(errorText(cancelled)).toBe('デバイスでのサインインはキャンセルされました。');
     const polled = await pollOnce(app, rp, started.device_code);
     expect(polled).toMatchObject({ status: 400, body: { error: 'access_denied' } });
+  });
+
+  // Runs last: it spends this IP's allowance of wrong codes.
+  test('guessing user codes is rate limited (RFC 8628 §5.1): after the wrong codes allowed, even a right one is refused', async () => {
+    const browser = new Browser();
+    let page = await browser.get(`${app.issuer}/device`);
+    const statuses: number[] = [];
+    for (let attempt = 0; attempt < 4 && page.status !== 429; attempt += 1) {
+      page = await browser.submit(page, { user_code: 'ZZZZ-ZZZZ' });
+      statuses.push(page.status);
+    }
+    expect(statuses.at(-1)).toBe(429);
+    expect(statuses.filter((status) => status === 200).length).toBeLessThanOrEqual(3);
+    expect(page.headers.get('retry-after')).toMatch(/^\d+$/);
+
+    const started = await client.initiateDeviceAuthorization(rp.config, { scope: 'openid' });
+    const input = await new Browser().get(`${app.issuer}/device`);
+    const refused = await browser.post(`${app.issuer}/device`, {
+      xsrf: input.html.querySelector('input[name=xsrf]')?.getAttribute('value') ?? '', user_code: started.user_code,
+    });
+    expect(refused.status).toBe(429);
   });
 });
