@@ -90,6 +90,28 @@ describe('CIBA', () => {
     expect((await browser.get(`${app.issuer}/account/requests`)).body).toContain('No sign-in request is waiting for you.');
   });
 
+  test('the link signed in as another account shows nothing of the request, which stays pending', async () => {
+    const other = { email: 'someone.else@example.jp', password: 'another password for the test' };
+    await app.container.accounts.createByAdmin({ ...other, verified: true });
+    const started = await client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: user.email });
+    const mail = await mailbox.next(user.email);
+    const link = /https?:\/\/\S+\/ciba\/[\w-]+/.exec(mail.text)![0];
+    const browser = new Browser();
+    const page = await browser.submit(await browser.get(link), other);
+    expect(page.status).toBe(404);
+    expect(page.body).not.toContain('Shop Counter');
+    expect(page.html.querySelector('button[name=decision]')).toBeNull();
+    const polled = await fetch(`${app.issuer}/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${pollClient.clientId}:${pollClient.metadata.client_secret as string}`).toString('base64')}`,
+      },
+      body: new URLSearchParams({ grant_type: CIBA_GRANT, auth_req_id: started.auth_req_id }),
+    });
+    expect(((await polled.json()) as { error?: string }).error).toBe('authorization_pending');
+  });
+
   test('deny gives the polling client access_denied', async () => {
     const started = await client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: user.email });
     const { browser, page } = await openApproval(await mailbox.next(user.email));
@@ -103,6 +125,22 @@ describe('CIBA', () => {
     await expect(client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: 'nobody@example.jp' }))
       .rejects.toMatchObject({ error: 'unknown_user_id' });
     await expect(mailbox.next('nobody@example.jp', 500)).rejects.toThrow('no mail');
+  });
+
+  test('a public client may not look people up by email: unauthorized_client, and no mail', async () => {
+    const publicClient = await registerRp(app, {
+      redirect_uris: [], post_logout_redirect_uris: [], response_types: [], grant_types: [CIBA_GRANT],
+      backchannel_token_delivery_mode: 'poll', token_endpoint_auth_method: 'none',
+    });
+    await expect(client.initiateBackchannelAuthentication(publicClient.config, { scope: 'openid', login_hint: user.email }))
+      .rejects.toMatchObject({ error: 'unauthorized_client' });
+    await expect(mailbox.next(user.email, 500)).rejects.toThrow('no mail');
+  });
+
+  test('a binding message longer than 40 characters is refused with invalid_binding_message', async () => {
+    await expect(client.initiateBackchannelAuthentication(pollClient.config, {
+      scope: 'openid', login_hint: user.email, binding_message: 'x'.repeat(41),
+    })).rejects.toMatchObject({ error: 'invalid_binding_message' });
   });
 
   test('polling sooner than the interval gets slow_down', async () => {
