@@ -26,7 +26,9 @@ export function createCibaModule(deps: CibaModuleDeps) {
   const hooks: CibaHooks = {
     async accountIdByEmail(email) {
       const account = await deps.accounts.findByEmail(email);
-      return account ? account._id : undefined;
+      // The approval link goes to this address: one nobody has proven to own is not a way to reach the person.
+      if (!account || (deps.config.accounts.requireVerifiedEmail && !account.emailVerified)) return undefined;
+      return account._id;
     },
     notify: (request) => approvals.notify(request),
   };

@@ -127,6 +127,13 @@ describe('CIBA', () => {
     await expect(mailbox.next('nobody@example.jp', 500)).rejects.toThrow('no mail');
   });
 
+  test('an account whose email is not verified is not reached: unknown_user_id, and no mail', async () => {
+    await app.container.accounts.createByAdmin({ email: 'unproven@example.jp', password: 'a password never proven', verified: false });
+    await expect(client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: 'unproven@example.jp' }))
+      .rejects.toMatchObject({ error: 'unknown_user_id' });
+    await expect(mailbox.next('unproven@example.jp', 500)).rejects.toThrow('no mail');
+  });
+
   test('a public client may not look people up by email: unauthorized_client, and no mail', async () => {
     const publicClient = await registerRp(app, {
       redirect_uris: [], post_logout_redirect_uris: [], response_types: [], grant_types: [CIBA_GRANT],
