@@ -17,6 +17,7 @@ export interface CibaApprovals {
   /** A request still waiting for its person, or undefined (unknown, decided or expired). */
   pending(id: string): Promise<CibaApprovalDocument | undefined>;
   pendingFor(accountId: string): Promise<CibaApprovalDocument[]>;
+  countPending(accountId: string): Promise<number>;
   /** Marks the request decided; false when it was decided already (a second tab, a double click). */
   decide(id: string, status: 'approved' | 'denied'): Promise<boolean>;
 }
@@ -56,6 +57,9 @@ export function createCibaApprovals(deps: CibaApprovalDeps): CibaApprovals {
     },
     async pendingFor(accountId) {
       return model.find({ accountId, status: 'pending', expiresAt: { $gt: new Date() } }).sort({ createdAt: -1 }).limit(20).lean();
+    },
+    async countPending(accountId) {
+      return model.countDocuments({ accountId, status: 'pending', expiresAt: { $gt: new Date() } });
     },
     async decide(id, status) {
       const result = await model.updateOne({ _id: id, status: 'pending' }, { $set: { status, decidedAt: new Date() } });

@@ -30,6 +30,7 @@ export function createCibaModule(deps: CibaModuleDeps) {
       if (!account || (deps.config.accounts.requireVerifiedEmail && !account.emailVerified)) return undefined;
       return account._id;
     },
+    mayNotify: async (accountId) => (await approvals.countPending(accountId)) < deps.config.ciba.maxPendingPerAccount,
     notify: (request) => approvals.notify(request),
   };
   const accountSection: AccountSection = { href: '/account/requests', label: 'ciba.pending.link' };

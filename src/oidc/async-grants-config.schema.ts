@@ -20,6 +20,8 @@ export const cibaConfigSchema = z.object({
   requestTtl: seconds(600, 1, 'lifetime of a backchannel authentication request when the client asks for no requested_expiry'),
   maxRequestTtl: seconds(1800, 1, 'longest lifetime a client may ask for with requested_expiry'),
   pollIntervalSeconds: seconds(5, 1, 'least time between two token requests for one auth_req_id in poll mode (CIBA Core §7.3 interval)'),
+  maxPendingPerAccount: z.number().int().min(1).max(100).default(5)
+    .describe('requests waiting for one person at most; more are refused with access_denied, so no client can flood a mailbox'),
 }).prefault({});
 
 export type DeviceFlowConfig = z.output<typeof deviceFlowConfigSchema>;

@@ -20,6 +20,8 @@ export interface BackchannelRequestFacts {
 export interface CibaHooks {
   /** The account id for an email login_hint (normalized like sign-in), or undefined. */
   accountIdByEmail(email: string): Promise<string | undefined>;
+  /** False when the person has as many requests waiting as they may (no client floods a mailbox). */
+  mayNotify(accountId: string): Promise<boolean>;
   /** Reaches the person on their authentication device (§7.1 "triggers the authentication"). */
   notify(request: BackchannelRequestFacts): Promise<void>;
 }
@@ -39,7 +41,10 @@ export function cibaFeature(config: Config, hooks: CibaHooks): NonNullable<NonNu
       if (typeof loginHint !== 'string' || loginHint.length > 320 || !loginHint.includes('@')) {
         throw new errors.InvalidRequest('login_hint must be the email address of the account');
       }
-      return hooks.accountIdByEmail(loginHint);
+      const accountId = await hooks.accountIdByEmail(loginHint);
+      // §13 access_denied: "the OpenID Provider denied the CIBA request", here for too many requests waiting.
+      if (accountId && !(await hooks.mayNotify(accountId))) throw new errors.AccessDenied('too many requests are waiting for this person');
+      return accountId;
     },
     processLoginHintToken() {
       throw new errors.InvalidRequest('login_hint_token is not supported; use login_hint with the email address');

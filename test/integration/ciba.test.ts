@@ -24,7 +24,7 @@ describe('CIBA', () => {
   beforeAll(async () => {
     mailbox = await startMailbox();
     receiver = await startNotificationReceiver();
-    app = await startTestApp({ label: 'ciba', overrides: { mail: { smtpUrl: mailbox.url }, ciba: { pollIntervalSeconds: 1 } } });
+    app = await startTestApp({ label: 'ciba', overrides: { mail: { smtpUrl: mailbox.url }, ciba: { pollIntervalSeconds: 1, maxPendingPerAccount: 3 } } });
     accountId = (await app.container.accounts.createByAdmin({ ...user, name: 'Counter Person', verified: true }))._id;
     const ciba = { redirect_uris: [], post_logout_redirect_uris: [], response_types: [], grant_types: [CIBA_GRANT], first_party: false };
     pollClient = await registerRp(app, { ...ciba, client_name: 'Shop Counter', backchannel_token_delivery_mode: 'poll' });
@@ -177,5 +177,18 @@ describe('CIBA', () => {
     expect(JSON.parse(notification.body)).toEqual({ auth_req_id: started.auth_req_id });
     const tokens = await client.genericGrantRequest(pingClient.config, CIBA_GRANT, { auth_req_id: started.auth_req_id });
     expect(tokens.claims()?.sub).toBe(accountId);
+  });
+
+  // Runs last: it leaves this person with the most requests waiting.
+  test('no client floods a mailbox: beyond the requests allowed to wait, access_denied and no mail', async () => {
+    const flood = { email: 'flooded@example.jp', password: 'a password for the flooded' };
+    await app.container.accounts.createByAdmin({ ...flood, verified: true });
+    for (let i = 0; i < 3; i += 1) {
+      await client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: flood.email });
+      await mailbox.next(flood.email);
+    }
+    await expect(client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: flood.email }))
+      .rejects.toMatchObject({ error: 'access_denied' });
+    await expect(mailbox.next(flood.email, 500)).rejects.toThrow('no mail');
   });
 });
