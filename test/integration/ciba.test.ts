@@ -125,6 +125,10 @@ describe('CIBA', () => {
     await expect(client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: 'nobody@example.jp' }))
       .rejects.toMatchObject({ error: 'unknown_user_id' });
     await expect(mailbox.next('nobody@example.jp', 500)).rejects.toThrow('no mail');
+    // Probing addresses leaves a trail per client.
+    await app.container.auditTrail.flush();
+    const refused = await app.container.auditTrail.query.list({ type: 'backchannel_authentication.error', client: pollClient.clientId });
+    expect(refused.items.map((item) => (item as unknown as { data?: { error?: string } }).data?.error)).toContain('unknown_user_id');
   });
 
   test('an account whose email is not verified is not reached: unknown_user_id, and no mail', async () => {
