@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { heading } from '../helpers/account-flows.ts';
+import { codeInput, enrolTotp, submitCode, totpAt } from '../helpers/mfa.ts';
 import { startNotificationReceiver } from '../helpers/notification-receiver.ts';
 import { client, registerRp, type Rp } from '../helpers/rp.ts';
 import { startMailbox, type Mailbox, type ReceivedMail } from '../helpers/smtp.ts';
@@ -110,6 +111,25 @@ describe('CIBA', () => {
       body: new URLSearchParams({ grant_type: CIBA_GRANT, auth_req_id: started.auth_req_id }),
     });
     expect(((await polled.json()) as { error?: string }).error).toBe('authorization_pending');
+  });
+
+  test('a person with a second factor gives it before the approval page; the tokens say so (acr, amr)', async () => {
+    const mfaUser = { email: 'ciba.mfa@example.jp', password: 'a password with a second step' };
+    const mfaId = (await app.container.accounts.createByAdmin({ ...mfaUser, verified: true }))._id;
+    const secret = await enrolTotp(app, mfaId);
+    const started = await client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: mfaUser.email });
+    const mail = await mailbox.next(mfaUser.email);
+    const link = /https?:\/\/\S+\/ciba\/[\w-]+/.exec(mail.text)![0];
+    const browser = new Browser();
+    const challenge = await browser.submit(await browser.get(link), mfaUser);
+    expect(codeInput(challenge)).not.toBeNull();
+    expect(challenge.html.querySelector('button[name=decision]')).toBeNull();
+    const page = await submitCode(browser, challenge, await totpAt(secret));
+    expect(page.url).toBe(link);
+    await browser.submit(page, { decision: 'approve' });
+    const tokens = await client.pollBackchannelAuthenticationGrant(pollClient.config, started, undefined, { signal: AbortSignal.timeout(20_000) });
+    expect(tokens.claims()).toMatchObject({ sub: mfaId, acr: 'urn:idp:acr:mfa' });
+    expect(tokens.claims()?.amr).toEqual(expect.arrayContaining(['pwd', 'otp']));
   });
 
   test('deny gives the polling client access_denied', async () => {
