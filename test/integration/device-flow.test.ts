@@ -91,6 +91,21 @@ describe('device authorization grant', () => {
     expect(polled).toMatchObject({ status: 400, body: { error: 'access_denied' } });
   });
 
+  test('denying on the consent page after signing in also gives the device access_denied', async () => {
+    const person = { email: 'device.deny@example.jp', password: 'a password for the sofa' };
+    await app.container.accounts.createByAdmin({ ...person, verified: true });
+    const started = await client.initiateDeviceAuthorization(rp.config, { scope: 'openid email' });
+    const browser = new Browser();
+    const confirm = await browser.submit(await browser.get(started.verification_uri_complete!), {});
+    const login = await browser.submit(confirm, { confirm: 'yes' });
+    expect(login.url).toMatch(new RegExp(`^${app.issuer}/interaction/[^/]+$`));
+    const consent = await browser.submit(login, person);
+    expect(consent.html.querySelector('button[name=decision][value=deny]')).not.toBeNull();
+    const denied = await browser.submit(consent, { decision: 'deny' });
+    expect(errorText(denied)).toBe('The sign-in on your device was cancelled.');
+    expect(await pollOnce(app, rp, started.device_code)).toMatchObject({ status: 400, body: { error: 'access_denied' } });
+  });
+
   // Runs last: it spends this IP's allowance of wrong codes.
   test('guessing user codes is rate limited (RFC 8628 §5.1): after the wrong codes allowed, even a right one is refused', async () => {
     const browser = new Browser();
