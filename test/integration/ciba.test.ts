@@ -174,6 +174,18 @@ describe('CIBA', () => {
     })).rejects.toMatchObject({ error: 'invalid_binding_message' });
   });
 
+  test('requested_expiry is honoured up to ciba.maxRequestTtl (CIBA Core §7.1)', async () => {
+    const short = await client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: user.email, requested_expiry: '120' });
+    expect(short.expires_in).toBe(120);
+    // Answer it at once, so the pending requests of this person stay few for the tests after.
+    const { browser, page } = await openApproval(await mailbox.next(user.email));
+    await browser.submit(page, { decision: 'deny' });
+    const long = await client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: user.email, requested_expiry: '999999' });
+    expect(long.expires_in).toBe(1800);
+    const second = await openApproval(await mailbox.next(user.email));
+    await second.browser.submit(second.page, { decision: 'deny' });
+  });
+
   test('polling sooner than the interval gets slow_down', async () => {
     const started = await client.initiateBackchannelAuthentication(pollClient.config, { scope: 'openid', login_hint: user.email });
     await mailbox.next(user.email);
