@@ -93,10 +93,13 @@ export function createApp(container: Container): Koa {
     container.samlSp.router(samlForm).routes() as Koa.Middleware,
     ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
     ...container.leads.routers({ pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
+    container.ciba.router(container.provider, pages, formMiddleware).routes() as Koa.Middleware,
   ];
   app.use(onlyUnder(['/static/', '/admin', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
     // SAML logout joins the engine's own logout confirmation (src/saml/idp/saml.router.ts).
-    '/session/end/confirm', ...LEAD_PATHS], compose(ours)));
+    '/session/end/confirm', ...LEAD_PATHS,
+    // The CIBA approval page (src/ciba/ciba.router.ts).
+    '/ciba/'], compose(ours)));
   app.use(engineOutageAs503(pages));
   // Which browser each sign-in session runs in, recorded as the engine authorizes (for /account/sessions).
   app.use(container.selfService.devices.trackingMiddleware(container.provider));

@@ -58,6 +58,7 @@ import { createMetrics, type Metrics } from './metrics/metrics.module.ts';
 import { createPairwiseSubject, pairwiseSecretOf } from './keys/pairwise-subject.ts';
 import { subjectFor } from './oidc/pairwise.ts';
 import { createSelfService } from './account/self-service/self-service.module.ts';
+import { createCibaModule } from './ciba/ciba.module.ts';
 
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
@@ -109,9 +110,12 @@ export async function createContainer(config: Config, connection: Connection, mo
   // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
   const profileCapability = createProfileCapability({ config, models, audit, keyStore });
   const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
+  // CIBA: the engine asks these hooks who the person is and how to reach them (src/ciba).
+  const ciba = createCibaModule({ config, model: models.CibaApproval, accounts: accountRepository, mailQueue, audit });
   const buildProvider = async () => withMetrics(createProvider({
     config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger, audit, groupNames: groups.namesOf,
     policyHooks: { mfa: mfa.policy, ...profileCapability.policy }, customClaims: profileCapability.customClaims, pairwise,
+    pollTimings: models.PollTiming, ciba: ciba.hooks, limits,
   }));
   const withMetrics = (engine: Provider) => { metrics.watchEngine(engine); return engine; };
 
@@ -216,7 +220,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   /** Links on /account; capabilities add theirs (security, linked identities, consents). */
   const accountSections: AccountSection[] = [
     { href: '/account/security', label: 'mfa.account.title' }, federation.accountSection, ...profileCapability.accountSections,
-    { href: '/account/data', label: 'account_data.link' }, ...selfService.sections,
+    { href: '/account/data', label: 'account_data.link' }, ...selfService.sections, ciba.accountSection,
   ];
 
   return {
@@ -232,6 +236,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     saml,
     samlSp,
     selfService,
+    ciba,
   };
 }
 

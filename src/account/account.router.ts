@@ -28,8 +28,9 @@ export interface AccountPagesDeps {
 }
 
 const STATE_COOKIE = 'account_state';
-// Named segments only: no empty ("//"), dot or backslash segment a browser or proxy could resolve elsewhere.
-const isAccountPath = (path: unknown): path is string => typeof path === 'string' && /^\/account(?:\/[\w-]+)*$/.test(path);
+// Named segments only: no empty ("//"), dot or backslash segment a browser or proxy could resolve elsewhere. A CIBA
+// approval page (/ciba/<id>, src/ciba) also asks for a sign-in and comes back here after it.
+const isAccountPath = (path: unknown): path is string => typeof path === 'string' && /^\/(?:account(?:\/[\w-]+)*|ciba\/[\w-]+)$/.test(path);
 
 /** The signed-in account, or a redirect to sign in (again, when the last sign-in is older than maxAgeSeconds). */
 export async function requireSignedIn(ctx: Context, provider: Provider, options: { maxAgeSeconds?: number } = {}): Promise<SignIn | undefined> {

@@ -3,6 +3,7 @@ import { consentsConfigSchema } from '../consents/consents-config.schema.ts';
 import { profileConfigSchema } from '../profile/profile-config.schema.ts';
 import { leadsConfigSchema } from '../leads/leads-config.schema.ts';
 import { isIpOrCidr } from '../http/trusted-proxies.ts';
+import { cibaConfigSchema, deviceFlowConfigSchema } from '../oidc/async-grants-config.schema.ts';
 
 // Every setting of the IdP, with its default and meaning. The loader (config.loader.ts) fills it from
 // config/default.json, config/<NODE_ENV>.json, the file named by IDP_CONFIG, then the environment:
@@ -172,9 +173,13 @@ export const configSchema = z.object({
     leadPerIp: rateLimit(20, 60 * 60, 'lite registrations (newsletter sign-ups) sent from one IP address on the hosted page'),
     leadPerEmail: rateLimit(5, 24 * 3600, 'lite registrations for one email address (each mails the address)'),
     leadPerClient: rateLimit(10_000, 60 * 60, 'lite registrations one client sends through POST /api/v1/leads'),
+    userCodePerIp: rateLimit(20, 15 * 60, 'wrong device user codes (RFC 8628 §5.1) typed from one IP address'),
   }).prefault({}),
 
   mfa: mfaSchema,
+
+  deviceFlow: deviceFlowConfigSchema.describe('device authorization grant (RFC 8628): sign-in on a TV or CLI by a code typed on another screen'),
+  ciba: cibaConfigSchema.describe('Client-Initiated Backchannel Authentication (OpenID CIBA Core 1.0): the client asks, the person approves from a mailed link'),
 
   keys: z.object({
     pollSeconds: seconds(30, 'how often a running server checks the key store for a rotation'),

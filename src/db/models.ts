@@ -18,6 +18,8 @@ import { rateLimitModel } from '../http/rate-limit.model.ts';
 import { webhookModels } from '../webhooks/webhook.models.ts';
 import { leadModel } from '../leads/lead.model.ts';
 import { sessionDeviceModel } from '../account/sessions/session-device.model.ts';
+import { pollTimingModel } from '../oidc/poll-timing.model.ts';
+import { cibaApprovalModel } from '../ciba/ciba-approval.model.ts';
 
 /** Every mongoose model of the IdP, bound to one connection. */
 export function createModels(connection: Connection) {
@@ -38,6 +40,8 @@ export function createModels(connection: Connection) {
     RateLimit: rateLimitModel(connection),
     Lead: leadModel(connection),
     SessionDevice: sessionDeviceModel(connection),
+    PollTiming: pollTimingModel(connection),
+    CibaApproval: cibaApprovalModel(connection),
     ...federationModels(connection),
     ...samlModels(connection),
     ...samlSpModels(connection),

@@ -9,7 +9,7 @@ import type { Logger } from '../ops/logger.ts';
 
 export type MailName = 'verify-email' | 'password-reset' | 'account-exists' | 'password-changed' | 'mfa-code' | 'federation-code'
   | 'lead-verify' | 'lead-account-exists'
-  | 'password-updated' | 'email-change-code' | 'email-change-taken' | 'email-changed';
+  | 'password-updated' | 'email-change-code' | 'email-change-taken' | 'email-changed' | 'ciba-request';
 
 export interface Mailer {
   send(name: MailName, to: string, locale: Locale, model: Record<string, unknown>): Promise<void>;

@@ -17,7 +17,9 @@ export function wireEngineEvents(provider: Provider, logger: Logger, audit: Audi
     logger.error({ event: 'server_error', err: error, route: ctx.oidc?.route }, 'server_error');
   });
   for (const name of ['authorization.error', 'grant.error', 'introspection.error', 'revocation.error', 'end_session.error',
-    'userinfo.error', 'backchannel.error', 'pushed_authorization_request.error'] as const) {
+    'userinfo.error', 'backchannel.error', 'pushed_authorization_request.error',
+    // Device flow (RFC 8628) and CIBA: a run of backchannel_authentication.error unknown_user_id is someone probing emails.
+    'device_authorization.error', 'code_verification.error', 'device_resume.error', 'backchannel_authentication.error'] as const) {
     (provider.on as (event: string, listener: (...args: never[]) => void) => void)(name, (ctx: { oidc?: { client?: { clientId: string } } }, error: Error & { error?: string; error_description?: string }) => {
       audit(name, { client: ctx.oidc?.client?.clientId, error: error.error ?? error.name, description: error.error_description });
     });

@@ -1,5 +1,6 @@
 import type { Pages } from '../http/pages.ts';
 import type { EnginePages, KoaContextWithOIDC } from './provider.ts';
+import { createDevicePages } from './device-pages.ts';
 
 // The engine's own pages rendered with our layout and languages: its error page, the RP-initiated logout
 // confirmation (button[name=logout][value=yes]) and the page after logout.
@@ -10,6 +11,7 @@ const FRIENDLY_ERRORS = new Set(['invalid_request', 'invalid_client', 'invalid_r
 
 export function createEnginePages(pages: Pages, subjectFor?: SubjectFor): EnginePages {
   return {
+    device: createDevicePages(pages),
     async renderError(ctx, out) {
       // People get a sentence in their language and a way back, not the protocol's error_description (written for
       // the RP's developers: RFC 6749 §4.1.2.1); the code and the request id stay, small, for support.

@@ -14,6 +14,12 @@ import type { PairwiseSubject } from '../keys/pairwise-subject.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Audit } from '../ops/audit.ts';
 import { ACR_VALUES } from '../mfa/acr.ts';
+import { deviceFlowFeature, userCodeGuessLimit } from './device-flow.ts';
+import type { RateLimits } from '../http/rate-limits.ts';
+import type { DevicePages } from './device-pages.ts';
+import { createPollThrottle } from './poll-throttle.ts';
+import type { PollTimingModel } from './poll-timing.model.ts';
+import { backchannelRequestTtl, cibaFeature, type CibaHooks } from './ciba.ts';
 
 // The only importer of oidc-provider (with grants.ts, engine-events.ts and the policy folder). Most of what the
 // protocol needs is configuration of the engine; see the engine's docs/README.md for every key used here.
@@ -28,6 +34,8 @@ export interface EnginePages {
   renderError(ctx: KoaContextWithOIDC, out: Record<string, string>, error: Error): Promise<void>;
   logoutSource(ctx: KoaContextWithOIDC, form: string): Promise<void>;
   postLogoutSuccessSource(ctx: KoaContextWithOIDC): Promise<void>;
+  /** The device flow's user code, confirmation and success pages (RFC 8628 §3.3). */
+  device: DevicePages;
 }
 
 export interface ProviderDeps {
@@ -47,6 +55,12 @@ export interface ProviderDeps {
   customClaims?: { scope: string; claims: string[] };
   /** The keyed hash behind pairwise subjects (shared with SAML persistent NameIDs); unset = public subjects only. */
   pairwise?: PairwiseSubject;
+  /** Poll times of pending device codes and CIBA requests, for slow_down (src/oidc/poll-throttle.ts). */
+  pollTimings?: PollTimingModel;
+  /** How CIBA finds and reaches the person (src/ciba); without it CIBA is off. */
+  ciba?: CibaHooks;
+  /** Limits guessing of device user codes (RFC 8628 §5.1). */
+  limits?: RateLimits;
 }
 
 export function createProvider(deps: ProviderDeps): Provider {
@@ -124,6 +138,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       claimsParameter: { enabled: true },
       backchannelLogout: { enabled: true },
       userinfo: { enabled: true },
+      deviceFlow: deviceFlowFeature(config, deps.pages.device),
+      ciba: deps.ciba ? cibaFeature(config, deps.ciba) : { enabled: false },
       rpInitiatedLogout: {
         enabled: true,
         logoutSource: deps.pages.logoutSource,
@@ -151,6 +167,8 @@ export function createProvider(deps: ProviderDeps): Provider {
       Session: config.ttl.session,
       Interaction: config.ttl.interaction,
       Grant: config.ttl.grant,
+      DeviceCode: config.deviceFlow.codeTtl,
+      BackchannelAuthenticationRequest: backchannelRequestTtl(config) as never,
     },
     discovery: {
       ui_locales_supported: ['ja', 'en'],
@@ -170,6 +188,10 @@ export function createProvider(deps: ProviderDeps): Provider {
   const provider = new Provider(config.issuer, configuration);
   wireEngineEvents(provider, deps.logger, deps.audit);
   includeSidForFrontchannel(provider);
+  if (deps.limits) provider.use(userCodeGuessLimit(deps.limits));
+  if (deps.pollTimings) {
+    provider.use(createPollThrottle(deps.pollTimings, { device: config.deviceFlow.pollIntervalSeconds, ciba: config.ciba.pollIntervalSeconds }));
+  }
   // Each accepted authorization is one completed sign-in (progressive profiling waits for the Nth).
   const profile = deps.policyHooks?.profile;
   if (profile) {

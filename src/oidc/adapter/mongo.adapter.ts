@@ -21,6 +21,13 @@ const GRANTABLE = new Set([
 
 export const isGrantable = (model: string): boolean => GRANTABLE.has(model);
 
+/**
+ * Models whose expiry the engine reports by itself, so they are kept (and found) a while after it: a poll for an
+ * expired device code or CIBA request gets `expired_token` (RFC 8628 §3.5, CIBA Core §11), and a stale user code
+ * "has expired" instead of "is wrong". The engine checks `exp` on every find; the TTL index removes them later.
+ */
+const KEPT_AFTER_EXPIRY_SECONDS: Record<string, number> = { DeviceCode: 3600, BackchannelAuthenticationRequest: 3600 };
+
 export type Payload = Record<string, unknown>;
 interface StoredDocument {
   _id: string;
@@ -64,7 +71,7 @@ export function createMongoAdapterClass(db: Db, caches?: ChangeCaches) {
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
       this.cache?.evict(id);
       const document: StoredDocument = { _id: id, payload };
-      if (expiresIn) document.expiresAt = new Date(Date.now() + expiresIn * 1000);
+      if (expiresIn) document.expiresAt = new Date(Date.now() + (expiresIn + (KEPT_AFTER_EXPIRY_SECONDS[this.name] ?? 0)) * 1000);
       await this.collection.replaceOne({ _id: id }, document, { upsert: true });
     }
 
