@@ -45,6 +45,10 @@ export async function startServer(
   server.on('request', app.callback());
   server.requestTimeout = 30_000;
   server.headersTimeout = 20_000;
+  // Idle keep-alive connections stay open longer than a load balancer's idle timeout (60 s is common), so the
+  // balancer, not we, closes them: with Node's 5 s default a request sent on a connection the server is just
+  // closing fails with a reset (seen as "fetch failed" by clients whose event loop was busy for a few seconds).
+  server.keepAliveTimeout = 65_000;
   if (!server.listening) await new Promise<void>((resolve) => server.listen(config.port, config.host, resolve));
   const { port } = server.address() as AddressInfo;
   const metricsListener = await container.metrics.listen();
