@@ -12,6 +12,7 @@ import { pinHostToIssuer } from './http/host-check.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';
 import { createProxyTrust, forwardedFrom } from './http/trusted-proxies.ts';
+import { tlsClientAuthHeaders } from './oidc/tls-client-auth.ts';
 import { createInteractionRouter } from './interaction/interaction.router.ts';
 import { createMailLinksRouter } from './interaction/mail-links.router.ts';
 import { DB_UNAVAILABLE } from './oidc/engine-events.ts';
@@ -58,7 +59,11 @@ export function createApp(container: Container): Koa {
   });
 
   const { geoHeader, geoCoordinatesHeader } = config.mfa.risk;
-  app.use(forwardedFrom(trust, [geoHeader, geoCoordinatesHeader].filter((name): name is string => Boolean(name))));
+  app.use(forwardedFrom(trust, [
+    ...[geoHeader, geoCoordinatesHeader].filter((name): name is string => Boolean(name)),
+    // tls_client_auth: the certificate a trusted proxy verified (src/oidc/tls-client-auth.ts).
+    ...tlsClientAuthHeaders(config.mtls),
+  ]));
   app.use(requestLog(logger));
   // Audit events read the request's IP, user agent and id from here (src/audit/request-context.ts).
   app.use(container.auditTrail.requestContext.middleware);

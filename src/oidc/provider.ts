@@ -8,6 +8,8 @@ import { ADD_FACTOR_PARAM } from './policy/mfa.prompt.ts';
 import { loadGrant } from './grants.ts';
 import { CLIENT_METADATA_EXTENSIONS, validateClientExtension } from './client-metadata.ts';
 import { wireEngineEvents } from './engine-events.ts';
+import { fapi2MetadataProblem, authorizationCodeTtl, rotateRefreshToken } from './fapi-profile.ts';
+import { bindFapiRefreshTokensToDpopKey, fapiConfiguration, fapiFeatures } from './fapi-engine.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Audit } from '../ops/audit.ts';
 import { ACR_VALUES } from '../mfa/acr.ts';
@@ -80,8 +82,10 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     extraClientMetadata: {
       properties: Object.keys(CLIENT_METADATA_EXTENSIONS),
-      validator(_ctx, key, value) {
-        const problem = validateClientExtension(key, value);
+      validator(_ctx, key, value, metadata) {
+        const problem = validateClientExtension(key, value)
+          // The FAPI 2.0 grade is a promise about the whole client: checked against all of its metadata.
+          ?? (key === 'security_profile' && value === 'fapi2' ? fapi2MetadataProblem(metadata as Record<string, unknown>) : undefined);
         if (problem) throw new errors.InvalidClientMetadata(problem);
       },
     },
@@ -100,7 +104,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { httpOnly: true, sameSite: 'lax' },
       keys: [...config.secrets.cookieKeys],
     },
+    // PAR, JAR, JARM, DPoP (+ nonces), tls_client_auth and the per-client FAPI 2.0 grade (src/oidc/fapi-engine.ts).
+    ...fapiConfiguration(config),
     features: {
+      ...fapiFeatures(config),
       devInteractions: { enabled: false },
       // RFC 7662 §4: only the client the token was issued to, or a client registered as a resource server
       // (`introspection_allowed: true`), learns about a token. RFC 7009 §2.1: only the owner may revoke it.
@@ -132,12 +139,13 @@ export function createProvider(deps: ProviderDeps): Provider {
         },
       },
     },
-    // Refresh tokens rotate on every use; reusing a rotated one is refused and revokes the grant.
-    rotateRefreshToken: true,
+    // Refresh tokens rotate on every use; reusing a rotated one is refused and revokes the grant. Not for FAPI
+    // clients (FAPI 2.0 §5.3.2.1-9): their refresh tokens are bound to the DPoP key instead.
+    rotateRefreshToken,
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.accessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.clientCredentials,
-      AuthorizationCode: config.ttl.authorizationCode,
+      AuthorizationCode: authorizationCodeTtl(config.ttl.authorizationCode),
       IdToken: config.ttl.idToken,
       RefreshToken: config.ttl.refreshToken,
       Session: config.ttl.session,
@@ -159,6 +167,7 @@ export function createProvider(deps: ProviderDeps): Provider {
 
   const provider = new Provider(config.issuer, configuration);
   wireEngineEvents(provider, deps.logger, deps.audit);
+  bindFapiRefreshTokensToDpopKey(provider);
   // Each accepted authorization is one completed sign-in (progressive profiling waits for the Nth).
   const profile = deps.policyHooks?.profile;
   if (profile) {
