@@ -1,0 +1,80 @@
+import * as client from 'openid-client';
+import { exportJWK, generateKeyPair } from 'jose';
+import type { TestApp } from './test-app.ts';
+import type { Browser, Page } from './browser.ts';
+
+// A FAPI 2.0 Relying Party on openid-client 6: private_key_jwt, PAR carrying a signed request object (JAR), JARM
+// responses and DPoP-bound tokens. Every token endpoint response it sees is recorded, to read the DPoP nonce dance.
+
+export const FAPI_REDIRECT = 'https://rp.example/cb';
+
+export interface FapiRp {
+  config: client.Configuration;
+  clientId: string;
+  metadata: Record<string, unknown>;
+  signingKey: CryptoKey;
+  /** Path, status and `error` of every response the RP received from the PAR and token endpoints, in order. */
+  responses: Array<{ path: string; status: number; error?: string }>;
+}
+
+export async function registerFapiRp(app: TestApp, metadata: Record<string, unknown> = {}): Promise<FapiRp> {
+  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'rp-signing-1', alg: 'ES256', use: 'sig' };
+  const stored = await app.container.clients.add({
+    security_profile: 'fapi2',
+    redirect_uris: [FAPI_REDIRECT],
+    jwks: { keys: [jwk] },
+    first_party: true,
+    client_name: 'Bank Site',
+    ...metadata,
+  });
+  const responses: FapiRp['responses'] = [];
+  const config = await client.discovery(new URL(app.issuer), stored.client_id, {
+    // What openid-client expects us to sign with, for the ID token and the JARM response.
+    id_token_signed_response_alg: 'ES256', authorization_signed_response_alg: 'ES256',
+  }, client.PrivateKeyJwt(privateKey), { execute: [client.allowInsecureRequests, client.useJwtResponseMode] });
+  config[client.customFetch] = async (url, options) => {
+    const response = await fetch(url, options as RequestInit);
+    const path = new URL(url).pathname;
+    if (path === '/token' || path === '/request') {
+      const body = await response.clone().json().catch(() => ({})) as { error?: string };
+      responses.push({ path, status: response.status, ...(body.error ? { error: body.error } : {}) });
+    }
+    return response;
+  };
+  return { config, clientId: stored.client_id, metadata: stored, signingKey: privateKey, responses };
+}
+
+export interface FapiRequest {
+  url: URL;
+  state: string;
+  nonce: string;
+  verifier: string;
+}
+
+/** PAR (with a DPoP proof, binding the code to the key: RFC 9449 §10) whose only parameter is a signed request object. */
+export async function pushedRequest(rp: FapiRp, dpop: client.DPoPHandle | undefined, params: Record<string, string> = {}): Promise<FapiRequest> {
+  const verifier = client.randomPKCECodeVerifier();
+  const state = client.randomState();
+  const nonce = client.randomNonce();
+  const { searchParams } = await client.buildAuthorizationUrlWithJAR(rp.config, {
+    redirect_uri: FAPI_REDIRECT, scope: 'openid email offline_access', prompt: 'consent', response_mode: 'jwt', state, nonce,
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...params,
+  }, rp.signingKey);
+  const url = await client.buildAuthorizationUrlWithPAR(rp.config, searchParams, dpop ? { DPoP: dpop } : undefined).catch((error: client.ResponseBodyError) => {
+    throw new Error(`pushed authorization request refused: ${error.error}: ${error.error_description}`, { cause: error });
+  });
+  return { url, state, nonce, verifier };
+}
+
+/** Follows the authorization URL through the hosted sign-in pages to the (JARM) redirect back to the RP. */
+export async function signInAt(browser: Browser, url: URL, credentials: { email: string; password: string }): Promise<Page> {
+  browser.stopAt = [FAPI_REDIRECT];
+  const login = await browser.get(url.toString());
+  let page = login.url.startsWith(FAPI_REDIRECT) ? login : await browser.submit(login, credentials);
+  if (page.html.querySelector('button[name=decision][value=allow]')) page = await browser.submit(page, { decision: 'allow' });
+  if (!page.url.startsWith(FAPI_REDIRECT)) throw new Error(`expected a redirect to the RP, got ${page.status} at ${page.url}:\n${page.body.slice(0, 800)}`);
+  return page;
+}
+
+export { client };
