@@ -4,6 +4,9 @@ import { Browser } from '../helpers/browser.ts';
 import { registerRp, signIn, RP_REDIRECT } from '../helpers/rp.ts';
 import { FAPI_REDIRECT, client, pushedRequest, registerFapiRp, signInAt, type FapiRp } from '../helpers/fapi-rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { managementClient, OpenApiClient } from '../helpers/admin-api.ts';
+import { cliEnvFor, runIdp } from '../helpers/cli.ts';
+import { TEST_SECRETS } from '../helpers/test-app.ts';
 import { engineCollectionName } from '../../src/oidc/adapter/mongo.adapter.ts';
 
 // The FAPI 2.0 grade of one client (security_profile: fapi2), driven by openid-client 6 as the RP through the real
@@ -181,5 +184,38 @@ describe('FAPI 2.0 clients', () => {
     expect(payload.exp - payload.iat).toBe(300);
     const refreshed = await client.refreshTokenGrant(plain.config, tokens.refresh_token!);
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
+  });
+
+  test('`idp clients add --profile fapi2` registers a FAPI client with its jwks_uri; another profile name is a usage error', async () => {
+    const metadata = { redirect_uris: [FAPI_REDIRECT], jwks_uri: 'https://rp.example/jwks.json', client_name: 'Bank App' };
+    const added = await runIdp(['clients', 'add', '--profile', 'fapi2', '--json', JSON.stringify(metadata)], cliEnvFor(app, TEST_SECRETS));
+    expect({ status: added.status, stderr: added.stderr }).toEqual({ status: 0, stderr: '' });
+    const stored = JSON.parse(added.stdout) as Record<string, unknown>;
+    expect(stored).toMatchObject({
+      ...metadata, security_profile: 'fapi2', token_endpoint_auth_method: 'private_key_jwt',
+      require_pushed_authorization_requests: true, require_signed_request_object: true, dpop_bound_access_tokens: true,
+    });
+    expect(stored.client_secret).toBeUndefined();
+    const wrong = await runIdp(['clients', 'add', '--profile', 'fapi1', '--json', JSON.stringify(metadata)], cliEnvFor(app, TEST_SECRETS));
+    expect(wrong.status).toBe(2);
+    expect(wrong.stderr).toMatch(/--profile must be fapi2/);
+  });
+
+  test('the admin API creates a FAPI client with jwks, and turns an ordinary client into one only with keys', async () => {
+    const writer = await managementClient(app, 'idp:admin');
+    const api = await OpenApiClient.load(app, '/admin/api/openapi.json', await writer.token());
+    const created = await api.call('createClient', { body: { security_profile: 'fapi2', redirect_uris: [FAPI_REDIRECT], jwks: rp.metadata.jwks } });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ security_profile: 'fapi2', dpop_bound_access_tokens: true, jwks: rp.metadata.jwks });
+    expect(created.body.client_secret).toBeUndefined();
+
+    const ordinary = await api.call('createClient', { body: { redirect_uris: ['https://shop.example/cb'] } });
+    const id = ordinary.body.client_id as string;
+    const withoutKeys = await api.call('updateClient', { params: { id }, body: { security_profile: 'fapi2' } });
+    expect(withoutKeys.status).toBe(400);
+    expect(JSON.stringify(withoutKeys.body)).toMatch(/jwks or jwks_uri is mandatory/);
+    const upgraded = await api.call('updateClient', { params: { id }, body: { security_profile: 'fapi2', jwks_uri: 'https://shop.example/jwks.json' } });
+    expect(upgraded.status).toBe(200);
+    expect(upgraded.body).toMatchObject({ security_profile: 'fapi2', token_endpoint_auth_method: 'private_key_jwt', require_pushed_authorization_requests: true });
   });
 });
