@@ -18,7 +18,7 @@ function dpopNonceSecret(config: Config): Buffer {
   return Buffer.from(hkdfSync('sha256', config.secrets.keyEncryptionKey, 'idp', 'dpop-nonce', 32));
 }
 
-export function fapiFeatures(config: Config): Pick<Features, 'fapi' | 'pushedAuthorizationRequests' | 'requestObjects' | 'jwtResponseModes' | 'dPoP' | 'mTLS'> {
+export function fapiFeatures(config: Config): Pick<Features, 'fapi' | 'pushedAuthorizationRequests' | 'requestObjects' | 'jwtResponseModes' | 'dPoP' | 'mTLS' | 'encryption'> {
   const mTLS = tlsClientAuthFeature(config.mtls);
   return {
     // The engine's own FAPI 2.0 checks (PKCE S256, redirect_uri required, client assertion aud, request object
@@ -29,6 +29,9 @@ export function fapiFeatures(config: Config): Pick<Features, 'fapi' | 'pushedAut
     pushedAuthorizationRequests: { enabled: true, requirePushedAuthorizationRequests: false, allowUnregisteredRedirectUris: false },
     // RFC 9101 request objects, signed; require_signed_request_object makes them mandatory per client.
     requestObjects: { enabled: true, requireSignedRequestObject: false, assertJwtClaimsAndHeader: checkRequestObject as never },
+    // JWE: request objects encrypted to our ECDH-ES key (src/keys) when the client registers
+    // request_object_encryption_alg/enc (RFC 9101 §6.1); ID tokens, userinfo and JARM to the client's keys likewise.
+    encryption: { enabled: true },
     // JARM: response_mode jwt (query.jwt, fragment.jwt, form_post.jwt), signed with our keys.
     jwtResponseModes: { enabled: true },
     // RFC 9449. Nonces (§8) are offered to everyone and required from FAPI clients (FAPI 2.0 §5.3.2.1-10 allows it).

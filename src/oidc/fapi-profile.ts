@@ -65,6 +65,10 @@ export function fapi2MetadataProblem(metadata: Record<string, unknown>): string 
     const alg = metadata[key];
     if (alg !== undefined && !FAPI2_SIGNING_ALGS.includes(String(alg))) return `${key} must be ${FAPI2_SIGNING_ALGS.join(' or ')} (FAPI 2.0 §5.4.1)`;
   }
+  // Key wrapping with the client secret (A128KW, dir ...) needs a secret, which FAPI clients do not have.
+  if (/^(A|dir$)/.test(String(metadata.request_object_encryption_alg ?? ''))) {
+    return 'request_object_encryption_alg must be one of our public keys\' (ECDH-ES): FAPI clients have no client secret';
+  }
   for (const uri of (metadata.redirect_uris as string[] | undefined) ?? []) {
     const parsed = URL.parse(uri);
     const loopback = parsed?.protocol === 'http:' && LOOPBACK.has(parsed.hostname) && metadata.application_type === 'native';

@@ -1,5 +1,5 @@
 import * as client from 'openid-client';
-import { exportJWK, generateKeyPair } from 'jose';
+import { CompactEncrypt, exportJWK, generateKeyPair, importJWK, type JWK } from 'jose';
 import type { TestApp } from './test-app.ts';
 import type { Browser, Page } from './browser.ts';
 
@@ -52,8 +52,21 @@ export interface FapiRequest {
   verifier: string;
 }
 
-/** PAR (with a DPoP proof, binding the code to the key: RFC 9449 §10) whose only parameter is a signed request object. */
-export async function pushedRequest(rp: FapiRp, dpop: client.DPoPHandle | undefined, params: Record<string, string> = {}): Promise<FapiRequest> {
+/** The request object, signed, then encrypted to the IdP's published ECDH-ES key (RFC 9101 §6.1). */
+async function encryptTo(issuer: string, jws: string): Promise<string> {
+  const { keys } = await (await fetch(`${issuer}/jwks`)).json() as { keys: JWK[] };
+  const key = keys.find((k) => k.use === 'enc' && k.alg === 'ECDH-ES');
+  if (!key) throw new Error('the IdP publishes no ECDH-ES encryption key');
+  return new CompactEncrypt(new TextEncoder().encode(jws))
+    .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM', kid: key.kid, cty: 'oauth-authz-req+jwt' })
+    .encrypt(await importJWK(key, 'ECDH-ES'));
+}
+
+/**
+ * PAR (with a DPoP proof, binding the code to the key: RFC 9449 §10) whose only parameter is a signed request object,
+ * encrypted as well with `encrypt`.
+ */
+export async function pushedRequest(rp: FapiRp, dpop: client.DPoPHandle | undefined, params: Record<string, string> = {}, encrypt = false): Promise<FapiRequest> {
   const verifier = client.randomPKCECodeVerifier();
   const state = client.randomState();
   const nonce = client.randomNonce();
@@ -61,6 +74,7 @@ export async function pushedRequest(rp: FapiRp, dpop: client.DPoPHandle | undefi
     redirect_uri: FAPI_REDIRECT, scope: 'openid email offline_access', prompt: 'consent', response_mode: 'jwt', state, nonce,
     code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256', ...params,
   }, rp.signingKey);
+  if (encrypt) searchParams.set('request', await encryptTo(rp.config.serverMetadata().issuer, searchParams.get('request')!));
   const url = await client.buildAuthorizationUrlWithPAR(rp.config, searchParams, dpop ? { DPoP: dpop } : undefined).catch((error: client.ResponseBodyError) => {
     throw new Error(`pushed authorization request refused: ${error.error}: ${error.error_description}`, { cause: error });
   });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK } from 'jose';
+import { CompactEncrypt, calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
 import { Browser } from '../helpers/browser.ts';
 import { registerRp, signIn, RP_REDIRECT } from '../helpers/rp.ts';
 import { FAPI_REDIRECT, client, pushedRequest, registerFapiRp, signInAt, type FapiRp } from '../helpers/fapi-rp.ts';
@@ -38,6 +38,8 @@ describe('FAPI 2.0 clients', () => {
     expect(metadata.request_uri_parameter_supported).toBe(false);
     expect(metadata.require_signed_request_object).toBeUndefined();
     expect(metadata.request_object_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256', 'PS256']));
+    expect(metadata.request_object_encryption_alg_values_supported).toEqual(expect.arrayContaining(['ECDH-ES']));
+    expect(metadata.request_object_encryption_enc_values_supported).toEqual(expect.arrayContaining(['A256GCM']));
     expect(metadata.response_modes_supported).toEqual(expect.arrayContaining(['query', 'jwt', 'query.jwt', 'form_post.jwt']));
     expect(metadata.authorization_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256']));
     expect(metadata.authorization_response_iss_parameter_supported).toBe(true);
@@ -66,6 +68,7 @@ describe('FAPI 2.0 clients', () => {
     expect(await refused({ redirect_uris: ['http://rp.example/cb'] })).toMatch(/redirect_uris must use https/);
     expect(await refused({ jwks: undefined })).toMatch(/jwks or jwks_uri is mandatory/);
     expect(await refused({ security_profile: 'fapi1' })).toMatch(/security_profile/);
+    expect(await refused({ request_object_encryption_alg: 'A128KW', request_object_encryption_enc: 'A128GCM' })).toMatch(/no client secret/);
   });
 
   test('PAR + JAR + JARM + DPoP + private_key_jwt through the hosted sign-in: DPoP-bound tokens, a 60 s code, nonces', async () => {
@@ -138,6 +141,26 @@ describe('FAPI 2.0 clients', () => {
     }, undefined, { DPoP: dpop });
     expect(tokens.token_type.toLowerCase()).toBe('dpop');
     expect(rp.responses).toEqual([{ path: '/token', status: 400, error: 'use_dpop_nonce' }, { path: '/token', status: 200 }]);
+  });
+
+  test('a client that registers request_object_encryption_* sends its request object signed and encrypted to our key', async () => {
+    const encrypting = await registerFapiRp(app, { request_object_encryption_alg: 'ECDH-ES', request_object_encryption_enc: 'A256GCM' });
+    const dpop = client.getDPoPHandle(encrypting.config, await client.randomDPoPKeyPair('ES256'));
+    const request = await pushedRequest(encrypting, dpop, {}, true);
+    const callback = await signInAt(new Browser(), request.url, user);
+    const tokens = await client.authorizationCodeGrant(encrypting.config, new URL(callback.url), {
+      pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce,
+    }, undefined, { DPoP: dpop });
+    expect(tokens.token_type.toLowerCase()).toBe('dpop');
+    // A request object encrypted to a key that is not ours is refused at the pushed authorization request.
+    const stranger = await generateKeyPair('ECDH-ES', { extractable: true });
+    const { searchParams } = await client.buildAuthorizationUrlWithJAR(encrypting.config, {
+      redirect_uri: FAPI_REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(client.randomPKCECodeVerifier()), code_challenge_method: 'S256',
+    }, encrypting.signingKey);
+    const jwe = await new CompactEncrypt(new TextEncoder().encode(searchParams.get('request')!))
+      .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM' }).encrypt(stranger.publicKey);
+    searchParams.set('request', jwe);
+    await expect(client.buildAuthorizationUrlWithPAR(encrypting.config, searchParams)).rejects.toMatchObject({ error: 'invalid_request_object' });
   });
 
   test('the token endpoint refuses a FAPI client\'s code without a DPoP proof', async () => {
