@@ -13,6 +13,8 @@ export const FAPI2_SIGNING_ALGS: readonly string[] = ['ES256', 'PS256'];
 export const FAPI2_AUTH_METHODS: readonly string[] = ['private_key_jwt', 'tls_client_auth'];
 /** §5.3.2.1-11: authorization codes live at most 60 seconds. */
 export const FAPI2_CODE_TTL = 60;
+/** JARM only: the authorization response is always a signed JWT (FAPI 2.0 Message Signing, signed responses). */
+export const FAPI2_RESPONSE_MODES: readonly string[] = ['jwt', 'query.jwt', 'form_post.jwt'];
 /** Our own signing keys are RS256 or ES256 (src/keys): what we sign for a FAPI client is therefore ES256. */
 const SERVER_SIGNING_ALG = 'ES256';
 
@@ -34,6 +36,7 @@ export function withProfileDefaults<T extends Record<string, unknown>>(metadata:
     grant_types: ['authorization_code', 'refresh_token'],
     require_pushed_authorization_requests: true,
     require_signed_request_object: true,
+    response_modes: [...FAPI2_RESPONSE_MODES],
     dpop_bound_access_tokens: true,
     id_token_signed_response_alg: SERVER_SIGNING_ALG,
     authorization_signed_response_alg: SERVER_SIGNING_ALG,
@@ -57,6 +60,10 @@ export function fapi2MetadataProblem(metadata: Record<string, unknown>): string 
   if (metadata.dpop_bound_access_tokens !== true) return 'dpop_bound_access_tokens must be true (FAPI 2.0 §5.3.2.1-4, RFC 9449)';
   const responseTypes = metadata.response_types as unknown[] | undefined;
   if (!Array.isArray(responseTypes) || responseTypes.some((type) => type !== 'code')) return 'response_types must be ["code"] (FAPI 2.0 §5.3.2.2-1)';
+  const responseModes = metadata.response_modes as unknown[] | undefined;
+  if (!Array.isArray(responseModes) || responseModes.some((mode) => !FAPI2_RESPONSE_MODES.includes(String(mode)))) {
+    return `response_modes must hold only ${FAPI2_RESPONSE_MODES.join(', ')} (JARM, FAPI 2.0 Message Signing)`;
+  }
   const grantTypes = metadata.grant_types as unknown[] | undefined;
   if (Array.isArray(grantTypes) && grantTypes.some((type) => type !== 'authorization_code' && type !== 'refresh_token')) {
     return 'grant_types may only hold authorization_code and refresh_token';

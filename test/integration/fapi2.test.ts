@@ -55,6 +55,7 @@ describe('FAPI 2.0 clients', () => {
     expect(rp.metadata).toMatchObject({
       security_profile: 'fapi2', token_endpoint_auth_method: 'private_key_jwt', require_pushed_authorization_requests: true,
       require_signed_request_object: true, dpop_bound_access_tokens: true, response_types: ['code'],
+      response_modes: ['jwt', 'query.jwt', 'form_post.jwt'],
       id_token_signed_response_alg: 'ES256', authorization_signed_response_alg: 'ES256',
     });
     expect(rp.metadata.client_secret).toBeUndefined();
@@ -66,6 +67,7 @@ describe('FAPI 2.0 clients', () => {
     expect(await refused({ id_token_signed_response_alg: 'RS256' })).toMatch(/id_token_signed_response_alg must be ES256 or PS256/);
     expect(await refused({ request_object_signing_alg: 'RS256' })).toMatch(/request_object_signing_alg must be ES256 or PS256/);
     expect(await refused({ redirect_uris: ['http://rp.example/cb'] })).toMatch(/redirect_uris must use https/);
+    expect(await refused({ response_modes: ['query', 'jwt'] })).toMatch(/response_modes must hold only jwt/);
     expect(await refused({ jwks: undefined })).toMatch(/jwks or jwks_uri is mandatory/);
     expect(await refused({ security_profile: 'fapi1' })).toMatch(/security_profile/);
     expect(await refused({ request_object_encryption_alg: 'A128KW', request_object_encryption_enc: 'A128GCM' })).toMatch(/no client secret/);
@@ -172,7 +174,7 @@ describe('FAPI 2.0 clients', () => {
     expect(lastGrantError()).toBe('DPoP proof JWT not provided');
   });
 
-  test('an authorization request without PAR, or a pushed one without a signed request object, is refused', async () => {
+  test('an authorization request without PAR, a pushed one without a signed request object, or one without JARM, is refused', async () => {
     const verifier = client.randomPKCECodeVerifier();
     const plain = client.buildAuthorizationUrl(rp.config, {
       redirect_uri: FAPI_REDIRECT, scope: 'openid', response_mode: 'jwt', state: client.randomState(),
@@ -190,6 +192,14 @@ describe('FAPI 2.0 clients', () => {
     await expect(client.buildAuthorizationUrlWithPAR(rp.config, {
       redirect_uri: FAPI_REDIRECT, scope: 'openid', code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256',
     })).rejects.toMatchObject({ error: 'invalid_request', error_description: expect.stringMatching(/Request Object must be used/) });
+
+    // JARM only: a pushed, signed request asking for a plain query response is refused. (openid-client set up for
+    // JARM always asks for response_mode=jwt: this request is built without that.)
+    const withoutJarm = await client.discovery(new URL(app.issuer), rp.clientId, undefined, client.PrivateKeyJwt(rp.signingKey), {
+      execute: [client.allowInsecureRequests],
+    });
+    await expect(pushedRequest({ ...rp, config: withoutJarm }, undefined, { response_mode: 'query' }))
+      .rejects.toThrow(/invalid_request: requested response_mode is not allowed/);
   });
 
   test('an ordinary client is unchanged: plain code flow, Bearer tokens, no DPoP, iss in the redirect', async () => {
