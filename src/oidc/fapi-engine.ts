@@ -40,6 +40,12 @@ export function fapiFeatures(config: Config): Pick<Features, 'fapi' | 'pushedAut
   };
 }
 
+/**
+ * Said outright in discovery rather than left to the default of an absent key (RFC 9126 §5, RFC 9101 §10.5): nothing
+ * is required of every client; FAPI clients' requirements are in their own metadata.
+ */
+export const FAPI_DISCOVERY = { require_pushed_authorization_requests: false, require_signed_request_object: false } as const;
+
 /** Configuration keys outside `features` that the profile needs. */
 export function fapiConfiguration(config: Config): Pick<Configuration, 'assertJwtClientAuthClaimsAndHeader' | 'clientAuthMethods'> {
   return {

@@ -9,7 +9,7 @@ import { loadGrant } from './grants.ts';
 import { CLIENT_METADATA_EXTENSIONS, validateClientExtension } from './client-metadata.ts';
 import { wireEngineEvents } from './engine-events.ts';
 import { fapi2MetadataProblem, authorizationCodeTtl, rotateRefreshToken } from './fapi-profile.ts';
-import { bindFapiRefreshTokensToDpopKey, fapiConfiguration, fapiFeatures } from './fapi-engine.ts';
+import { FAPI_DISCOVERY, bindFapiRefreshTokensToDpopKey, fapiConfiguration, fapiFeatures } from './fapi-engine.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Audit } from '../ops/audit.ts';
 import { ACR_VALUES } from '../mfa/acr.ts';
@@ -155,6 +155,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     discovery: {
       ui_locales_supported: ['ja', 'en'],
       claims_locales_supported: ['ja', 'en'],
+      ...FAPI_DISCOVERY,
     },
     renderError: deps.pages.renderError as unknown as Configuration['renderError'],
     // CORS only for the browser-facing endpoints of public clients and userinfo, from the client's own origins.

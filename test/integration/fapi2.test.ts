@@ -33,10 +33,10 @@ describe('FAPI 2.0 clients', () => {
   test('discovery says what is supported, and requires nothing of clients that did not choose the profile', async () => {
     const metadata = rp.config.serverMetadata();
     expect(metadata.pushed_authorization_request_endpoint).toBe(`${app.issuer}/request`);
-    expect(metadata.require_pushed_authorization_requests).toBeUndefined();
+    expect(metadata.require_pushed_authorization_requests).toBe(false);
     expect(metadata.request_parameter_supported).toBe(true);
     expect(metadata.request_uri_parameter_supported).toBe(false);
-    expect(metadata.require_signed_request_object).toBeUndefined();
+    expect(metadata.require_signed_request_object).toBe(false);
     expect(metadata.request_object_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256', 'PS256']));
     expect(metadata.request_object_encryption_alg_values_supported).toEqual(expect.arrayContaining(['ECDH-ES']));
     expect(metadata.request_object_encryption_enc_values_supported).toEqual(expect.arrayContaining(['A256GCM']));
