@@ -219,6 +219,20 @@ describe('FAPI 2.0 clients', () => {
     expect(refreshed.refresh_token).not.toBe(tokens.refresh_token);
   });
 
+  test('an ordinary client may still use DPoP of its own accord, and is not asked for a nonce', async () => {
+    const service = await registerRp(app, { grant_types: ['client_credentials'], response_types: [], redirect_uris: [], post_logout_redirect_uris: [], scope: 'idp:admin:read' });
+    const statuses: number[] = [];
+    service.config[client.customFetch] = async (url, options) => {
+      const response = await fetch(url, options as RequestInit);
+      if (new URL(url).pathname === '/token') statuses.push(response.status);
+      return response;
+    };
+    const dpop = client.getDPoPHandle(service.config, await client.randomDPoPKeyPair('ES256'));
+    const token = await client.clientCredentialsGrant(service.config, { scope: 'idp:admin:read' }, { DPoP: dpop });
+    expect(token.token_type.toLowerCase()).toBe('dpop');
+    expect(statuses).toEqual([200]);
+  });
+
   test('`idp clients add --profile fapi2` registers a FAPI client with its jwks_uri; another profile name is a usage error', async () => {
     const metadata = { redirect_uris: [FAPI_REDIRECT], jwks_uri: 'https://rp.example/jwks.json', client_name: 'Bank App' };
     const added = await runIdp(['clients', 'add', '--profile', 'fapi2', '--json', JSON.stringify(metadata)], cliEnvFor(app, TEST_SECRETS));
