@@ -47,8 +47,10 @@ export function fapiFeatures(config: Config): Pick<Features, 'fapi' | 'pushedAut
 export const FAPI_DISCOVERY = { require_pushed_authorization_requests: false, require_signed_request_object: false } as const;
 
 /** Configuration keys outside `features` that the profile needs. */
-export function fapiConfiguration(config: Config): Pick<Configuration, 'assertJwtClientAuthClaimsAndHeader' | 'clientAuthMethods'> {
+export function fapiConfiguration(config: Config): Pick<Configuration, 'assertJwtClientAuthClaimsAndHeader' | 'clientAuthMethods' | 'enabledJWA'> {
   return {
+    // DPoP proofs: the engine's ES256 and EdDSA, plus PS256 for clients whose keys are RSA (FAPI 2.0 §5.4.1).
+    enabledJWA: { dPoPSigningAlgValues: ['ES256', 'PS256', 'Ed25519', 'EdDSA'] },
     assertJwtClientAuthClaimsAndHeader: checkClientAssertion as never,
     clientAuthMethods: config.mtls.certificateHeader ? [...CLIENT_AUTH_METHODS, 'tls_client_auth'] : [...CLIENT_AUTH_METHODS],
   };

@@ -17,13 +17,16 @@ export interface FapiRp {
   responses: Array<{ path: string; status: number; error?: string }>;
 }
 
-export async function registerFapiRp(app: TestApp, metadata: Record<string, unknown> = {}): Promise<FapiRp> {
-  const { privateKey, publicKey } = await generateKeyPair('ES256', { extractable: true });
-  const jwk = { ...(await exportJWK(publicKey)), kid: 'rp-signing-1', alg: 'ES256', use: 'sig' };
+/** `keys`: the RP's signing key and the public JWK it registers (default: a new ES256 key). */
+export async function registerFapiRp(app: TestApp, metadata: Record<string, unknown> = {}, keys?: { privateKey: CryptoKey; publicJwk: JWK }): Promise<FapiRp> {
+  const { privateKey, publicJwk } = keys ?? await (async () => {
+    const pair = await generateKeyPair('ES256', { extractable: true });
+    return { privateKey: pair.privateKey, publicJwk: { ...(await exportJWK(pair.publicKey)), kid: 'rp-signing-1', alg: 'ES256', use: 'sig' } };
+  })();
   const stored = await app.container.clients.add({
     security_profile: 'fapi2',
     redirect_uris: [FAPI_REDIRECT],
-    jwks: { keys: [jwk] },
+    jwks: { keys: [publicJwk] },
     first_party: true,
     client_name: 'Bank Site',
     ...metadata,

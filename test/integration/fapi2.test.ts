@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { CompactEncrypt, calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair } from 'jose';
+import { CompactEncrypt, calculateJwkThumbprint, decodeJwt, decodeProtectedHeader, exportJWK, generateKeyPair, importJWK } from 'jose';
 import { Browser } from '../helpers/browser.ts';
 import { registerRp, signIn, RP_REDIRECT } from '../helpers/rp.ts';
 import { FAPI_REDIRECT, client, pushedRequest, registerFapiRp, signInAt, type FapiRp } from '../helpers/fapi-rp.ts';
@@ -43,7 +43,7 @@ describe('FAPI 2.0 clients', () => {
     expect(metadata.response_modes_supported).toEqual(expect.arrayContaining(['query', 'jwt', 'query.jwt', 'form_post.jwt']));
     expect(metadata.authorization_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256']));
     expect(metadata.authorization_response_iss_parameter_supported).toBe(true);
-    expect(metadata.dpop_signing_alg_values_supported).toEqual(expect.arrayContaining(['ES256']));
+    expect(metadata.dpop_signing_alg_values_supported).toEqual(['ES256', 'PS256', 'Ed25519', 'EdDSA']);
     expect(metadata.code_challenge_methods_supported).toEqual(['S256']);
     expect(metadata.token_endpoint_auth_methods_supported).toEqual(expect.arrayContaining(['private_key_jwt', 'client_secret_basic']));
     // tls_client_auth only when a proxy passes client certificates (mtls.certificateHeader).
@@ -163,6 +163,27 @@ describe('FAPI 2.0 clients', () => {
       .setProtectedHeader({ alg: 'ECDH-ES', enc: 'A256GCM' }).encrypt(stranger.publicKey);
     searchParams.set('request', jwe);
     await expect(client.buildAuthorizationUrlWithPAR(encrypting.config, searchParams)).rejects.toMatchObject({ error: 'invalid_request_object' });
+  });
+
+  test('RSA keys sign with PS256 (assertion, request object, DPoP); RS256 from the same key is refused', async () => {
+    const pair = await generateKeyPair('PS256', { extractable: true });
+    // Registered without `alg`, so only our profile check stands between an RS256 signature and acceptance.
+    const publicJwk = { ...(await exportJWK(pair.publicKey)), kid: 'rp-rsa-1', use: 'sig' };
+    const rsa = await registerFapiRp(app, {}, { privateKey: pair.privateKey, publicJwk });
+    const dpop = client.getDPoPHandle(rsa.config, await client.randomDPoPKeyPair('PS256'));
+    const request = await pushedRequest(rsa, dpop);
+    const callback = await signInAt(new Browser(), request.url, user);
+    const tokens = await client.authorizationCodeGrant(rsa.config, new URL(callback.url), {
+      pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce,
+    }, undefined, { DPoP: dpop });
+    expect(tokens.token_type.toLowerCase()).toBe('dpop');
+
+    const rs256 = await importJWK({ ...(await exportJWK(pair.privateKey)), alg: 'RS256' }, 'RS256') as CryptoKey;
+    await expect(pushedRequest({ ...rsa, signingKey: rs256 }, undefined)).rejects.toThrow(/invalid_request_object: Request Object must be signed with ES256 or PS256/);
+    const rs256Auth = await client.discovery(new URL(app.issuer), rsa.clientId, undefined, client.PrivateKeyJwt(rs256), {
+      execute: [client.allowInsecureRequests, client.useJwtResponseMode],
+    });
+    await expect(pushedRequest({ ...rsa, config: rs256Auth }, undefined)).rejects.toThrow(/invalid_client/);
   });
 
   test('the token endpoint refuses a FAPI client\'s code without a DPoP proof', async () => {
