@@ -1,25 +1,10 @@
 import { describe, expect, test } from '@jest/globals';
-import { generateKeyPairSync } from 'node:crypto';
-import forge from 'node-forge';
 import { fapi2MetadataProblem, withProfileDefaults } from '../../src/oidc/fapi-profile.ts';
 import { certificateMatches, parseForwardedCertificate, tlsClientAuthFeature } from '../../src/oidc/tls-client-auth.ts';
+import { loadConfig } from '../../src/config/config.loader.ts';
+import { clientCertificate } from '../helpers/client-certificate.ts';
 
 // The FAPI 2.0 metadata rules and the proxy-passed client certificate of tls_client_auth, without I/O.
-
-function certificate(): string {
-  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const cert = forge.pki.createCertificate();
-  cert.publicKey = forge.pki.publicKeyFromPem(publicKey.export({ format: 'pem', type: 'spki' }).toString());
-  cert.serialNumber = '01';
-  cert.validity.notBefore = new Date(Date.now() - 60_000);
-  cert.validity.notAfter = new Date(Date.now() + 3600_000);
-  const subject = [{ name: 'commonName', value: 'bank-app' }, { name: 'organizationName', value: 'Example Bank' }];
-  cert.setSubject(subject);
-  cert.setIssuer(subject);
-  cert.setExtensions([{ name: 'subjectAltName', altNames: [{ type: 2, value: 'app.bank.example' }, { type: 6, value: 'https://bank.example/app' }] }]);
-  cert.sign(forge.pki.privateKeyFromPem(privateKey.export({ format: 'pem', type: 'pkcs1' }).toString()), forge.md.sha256.create());
-  return forge.pki.certificateToPem(cert);
-}
 
 describe('FAPI 2.0 client metadata', () => {
   const fapi = withProfileDefaults({ security_profile: 'fapi2', redirect_uris: ['https://rp.example/cb'], jwks_uri: 'https://rp.example/jwks' });
@@ -41,7 +26,7 @@ describe('FAPI 2.0 client metadata', () => {
 });
 
 describe('tls_client_auth behind a TLS-terminating proxy', () => {
-  const pem = certificate();
+  const pem = clientCertificate();
 
   test('reads the certificate as nginx escapes it, as PEM, and as base64 DER; garbage is no certificate', () => {
     const der = Buffer.from(pem.replace(/-----[A-Z ]+-----|\s/g, ''), 'base64').toString('base64');
@@ -58,6 +43,13 @@ describe('tls_client_auth behind a TLS-terminating proxy', () => {
     expect(certificateMatches(cert, 'tls_client_auth_san_dns', 'evil.example')).toBe(false);
     expect(certificateMatches(cert, 'tls_client_auth_san_uri', 'https://bank.example/app')).toBe(true);
     expect(certificateMatches(cert, 'tls_client_auth_san_email', 'app.bank.example')).toBe(false);
+  });
+
+  test('a certificate header needs the proxies that may set it', () => {
+    const env = { NODE_ENV: 'test', IDP_SECRETS_COOKIE_KEYS: `["${'c'.repeat(32)}"]`, IDP_SECRETS_KEY_ENCRYPTION_KEY: 'k'.repeat(40), IDP_MTLS_CERTIFICATE_HEADER: 'X-SSL-Client-Cert' };
+    expect(() => loadConfig({ configDir: '/nonexistent', env })).toThrow(/mtls.certificateHeader: needs http.trustedProxies/);
+    const config = loadConfig({ configDir: '/nonexistent', env: { ...env, IDP_HTTP_TRUSTED_PROXIES: '10.0.0.1' } });
+    expect(config.mtls.certificateHeader).toBe('x-ssl-client-cert');
   });
 
   test('off without a certificate header; with one, the verification header must say SUCCESS', () => {
