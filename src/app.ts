@@ -12,6 +12,7 @@ import { pinHostToIssuer } from './http/host-check.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';
 import { createProxyTrust, forwardedFrom } from './http/trusted-proxies.ts';
+import { tlsClientAuthHeaders } from './oidc/tls-client-auth.ts';
 import { createInteractionRouter } from './interaction/interaction.router.ts';
 import { createMailLinksRouter } from './interaction/mail-links.router.ts';
 import { DB_UNAVAILABLE } from './oidc/engine-events.ts';
@@ -60,7 +61,11 @@ export function createApp(container: Container): Koa {
   });
 
   const { geoHeader, geoCoordinatesHeader } = config.mfa.risk;
-  app.use(forwardedFrom(trust, [geoHeader, geoCoordinatesHeader].filter((name): name is string => Boolean(name))));
+  app.use(forwardedFrom(trust, [
+    ...[geoHeader, geoCoordinatesHeader].filter((name): name is string => Boolean(name)),
+    // tls_client_auth: the certificate a trusted proxy verified (src/oidc/tls-client-auth.ts).
+    ...tlsClientAuthHeaders(config.mtls),
+  ]));
   app.use(container.metrics.http);
   app.use(requestLog(logger));
   // /metrics on the main port only with metrics.token (src/metrics/metrics-endpoint.ts); before the host check, so a

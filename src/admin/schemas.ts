@@ -99,7 +99,8 @@ export const auditPageSchema = z.object({
 export const metadataSchema = z.record(z.string(), z.unknown());
 
 export const clientSchema = z.object({ client_id: z.string() }).catchall(z.unknown())
-  .describe('RFC 7591 client metadata plus our extensions; client_secret only in the answer that created it')
+  .describe('RFC 7591 client metadata plus our extensions (security_profile "fapi2" with jwks or jwks_uri: the FAPI 2.0 grade); '
+    + 'client_secret only in the answer that created it')
   .meta({ id: 'Client' });
 
 export const samlSpSchema = z.object({ entityId: z.string() }).catchall(z.unknown()).meta({ id: 'SamlServiceProvider' });

@@ -1,4 +1,4 @@
-import { defineCommand, type CommandGroup } from './command.ts';
+import { defineCommand, UsageError, type CommandGroup } from './command.ts';
 import { readJsonObject } from './json-input.ts';
 import { withContainer } from './cli-context.ts';
 
@@ -9,10 +9,17 @@ import { withContainer } from './cli-context.ts';
 
 export const clientsCommands: CommandGroup = {
   add: defineCommand({
-    usage: "clients add --json '<metadata>' | --file <file.json|->",
-    summary: 'register an OIDC client (RFC 7591 metadata + first_party); prints it with client_id and client_secret',
-    options: { json: { type: 'string' }, file: { type: 'string' } },
-    parse: (args) => readJsonObject(args.values, 'clients add', 'client metadata'),
+    usage: "clients add --json '<metadata>' | --file <file.json|-> [--profile fapi2]",
+    summary: 'register an OIDC client (RFC 7591 metadata + first_party); prints it with client_id and client_secret; '
+      + '--profile fapi2 gives it the FAPI 2.0 grade (security_profile; needs jwks or jwks_uri)',
+    options: { json: { type: 'string' }, file: { type: 'string' }, profile: { type: 'string' } },
+    parse: (args) => {
+      const metadata = readJsonObject(args.values, 'clients add', 'client metadata');
+      const profile = args.values.profile;
+      if (profile === undefined) return metadata;
+      if (profile !== 'fapi2') throw new UsageError(`clients add: --profile must be fapi2, not ${String(profile)}`);
+      return { ...metadata, security_profile: profile };
+    },
     run: (metadata, store) => withContainer(store, (c) => c.clients.add(metadata)),
   }),
   list: defineCommand({

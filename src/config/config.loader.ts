@@ -96,6 +96,10 @@ export function loadConfig(options: LoadOptions = {}): Config {
     problems.push('http.trustedProxies: required when proxy is true: the addresses or CIDR ranges of the proxies in front '
       + '(IDP_HTTP_TRUSTED_PROXIES, e.g. \'["10.0.0.0/8"]\'); X-Forwarded-* from any other peer is ignored');
   }
+  // The certificate header says who the client is: only a named proxy may set it (src/oidc/tls-client-auth.ts).
+  if (config.mtls.certificateHeader && config.http.trustedProxies.length === 0) {
+    problems.push('mtls.certificateHeader: needs http.trustedProxies, the proxies that verify client certificates and set the header');
+  }
   if (problems.length) throw new ConfigError(problems);
   return deepFreeze({ ...config, issuer: issuer.replace(/\/$/, ''), secrets: { ...config.secrets, ...secrets } }) as Config;
 }

@@ -4,6 +4,7 @@ import { profileConfigSchema } from '../profile/profile-config.schema.ts';
 import { leadsConfigSchema } from '../leads/leads-config.schema.ts';
 import { isIpOrCidr } from '../http/trusted-proxies.ts';
 import { cibaConfigSchema, deviceFlowConfigSchema } from '../oidc/async-grants-config.schema.ts';
+import { tlsClientAuthConfigSchema } from '../oidc/tls-client-auth.ts';
 
 // Every setting of the IdP, with its default and meaning. The loader (config.loader.ts) fills it from
 // config/default.json, config/<NODE_ENV>.json, the file named by IDP_CONFIG, then the environment:
@@ -119,6 +120,8 @@ export const configSchema = z.object({
     emailVerification: seconds(24 * 3600, 'lifetime of an email verification link or code'),
     passwordReset: seconds(30 * 60, 'lifetime of a password reset link'),
   }).prefault({}),
+
+  mtls: tlsClientAuthConfigSchema,
 
   resourceServers: z.record(z.url(), resourceServer).default({})
     .describe('APIs (resource indicators, RFC 8707) keyed by their audience URI'),

@@ -3,13 +3,15 @@ import { selfSignedCertificate } from './certificate.ts';
 import type { SecretBox } from './secret-box.ts';
 import type { SigningAlg, SigningKeyDocument, SigningKeyModel } from './signing-key.model.ts';
 
-const ALGS: SigningAlg[] = ['RS256', 'ES256'];
+const ALGS: SigningAlg[] = ['RS256', 'ES256', 'ECDH-ES'];
+/** The key that clients encrypt to (P-256, ECDH-ES); every other key signs. */
+const useOf = (alg: SigningAlg) => (alg === 'ECDH-ES' ? 'enc' : 'sig');
 const STATUS_ORDER = { current: 0, next: 1, retired: 2 } as const;
 
 export interface PrivateJwk extends JsonWebKey {
   kid: string;
   alg: SigningAlg;
-  use: 'sig';
+  use: 'sig' | 'enc';
 }
 
 function generate(alg: SigningAlg): { publicJwk: JsonWebKey; privateJwk: JsonWebKey } {
@@ -32,7 +34,7 @@ export function createKeyStore(model: SigningKeyModel, box: SecretBox, options: 
       _id: kid,
       alg,
       status,
-      publicJwk: { ...publicJwk, kid, alg, use: 'sig' },
+      publicJwk: { ...publicJwk, kid, alg, use: useOf(alg) },
       sealedPrivateJwk: box.seal(JSON.stringify(privateJwk)),
       // RSA keys also sign SAML messages, whose metadata publishes keys as X.509 certificates.
       certificatePem: alg === 'RS256' ? selfSignedCertificate(privateJwk, `idp signing key ${kid}`) : undefined,
@@ -89,7 +91,7 @@ export function createKeyStore(model: SigningKeyModel, box: SecretBox, options: 
       const now = Date.now();
       const keys = (await ordered()).filter((k) => k.status !== 'retired' || (k.retireUntil?.getTime() ?? 0) > now);
       return {
-        keys: keys.map((k) => ({ ...(JSON.parse(box.open(k.sealedPrivateJwk)) as JsonWebKey), kid: k._id, alg: k.alg, use: 'sig' })),
+        keys: keys.map((k) => ({ ...(JSON.parse(box.open(k.sealedPrivateJwk)) as JsonWebKey), kid: k._id, alg: k.alg, use: useOf(k.alg) })),
       };
     },
 

@@ -1,10 +1,11 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-// A signing key of the IdP. Lifecycle: `next` (published in the JWKS, not yet used) -> `current` (signs) ->
+// A key of the IdP: signing (RS256, ES256), or ECDH-ES for what clients encrypt to us (request objects, RFC 9101
+// §6.1; published with use "enc"). Lifecycle: `next` (published in the JWKS, not yet used) -> `current` (signs) ->
 // `retired` (published until `retireUntil`, when no token it signed can still be valid) -> deleted.
 
 export type KeyStatus = 'next' | 'current' | 'retired';
-export type SigningAlg = 'RS256' | 'ES256';
+export type SigningAlg = 'RS256' | 'ES256' | 'ECDH-ES';
 
 export interface SigningKeyDocument {
   _id: string; // kid
@@ -21,7 +22,7 @@ export interface SigningKeyDocument {
 
 export const signingKeySchema = new Schema<SigningKeyDocument>({
   _id: { type: String, required: true },
-  alg: { type: String, required: true, enum: ['RS256', 'ES256'] },
+  alg: { type: String, required: true, enum: ['RS256', 'ES256', 'ECDH-ES'] },
   status: { type: String, required: true, enum: ['next', 'current', 'retired'] },
   publicJwk: { type: Schema.Types.Mixed, required: true },
   sealedPrivateJwk: { type: String, required: true },

@@ -23,6 +23,8 @@ export const CLIENT_METADATA_EXTENSIONS: Record<string, z.ZodType> = {
   ...LEAD_CLIENT_METADATA,
   /** Upstream connectors (ids) offered on this client's sign-in pages; absent: every enabled connector. */
   federation_connectors: z.array(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,62}$/)),
+  /** `fapi2`: this client gets the FAPI 2.0 grade (src/oidc/fapi-profile.ts: PAR, JAR, JARM, DPoP, private_key_jwt ...). */
+  security_profile: z.enum(['fapi2']),
   /** `confirm`: a first upstream sign-in shows a sign-up page before the account is created (default `auto`). */
   federation_signup: z.enum(['auto', 'confirm']),
 };

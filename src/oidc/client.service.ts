@@ -4,6 +4,7 @@ import { AppError } from '../http/app-error.ts';
 import { engineCollectionName } from './adapter/mongo.adapter.ts';
 import type { Provider } from './provider.ts';
 import type { ChangeCaches } from '../db/change-cache.ts';
+import { withProfileDefaults } from './fapi-profile.ts';
 
 // OIDC clients live in the engine's Client collection and are read by the engine on each request, so a change
 // takes effect at once, without a restart. Metadata is RFC 7591 plus our extensions (first_party), validated by
@@ -37,7 +38,8 @@ export function createClientService(db: mongo.Db, provider: () => Provider, cach
       if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId)) {
         throw new AppError('client.invalid_client_id', 400, { expose: true });
       }
-      const metadata: ClientMetadata = { ...input, client_id: clientId };
+      // A security profile (FAPI 2.0) fills in the metadata it implies, before a secret is considered.
+      const metadata: ClientMetadata = withProfileDefaults({ ...input, client_id: clientId });
       const authMethod = metadata.token_endpoint_auth_method ?? 'client_secret_basic';
       if (authMethod !== 'none' && metadata.client_secret === undefined && !['private_key_jwt', 'tls_client_auth', 'self_signed_tls_client_auth'].includes(String(authMethod))) {
         metadata.client_secret = randomBytes(32).toString('base64url');
@@ -79,11 +81,12 @@ export function createClientService(db: mongo.Db, provider: () => Provider, cach
       const stored = await collection.findOne({ _id: clientId, internal: { $ne: true } });
       if (!stored) throw new AppError(`client.not_found: ${clientId}`, 404);
       const { client_id: _id, client_secret: _secret, ...rest } = changes;
-      const metadata: ClientMetadata = { ...stored.payload };
+      let metadata: ClientMetadata = { ...stored.payload };
       for (const [key, value] of Object.entries(rest)) {
         if (value === null) delete metadata[key];
         else metadata[key] = value;
       }
+      metadata = withProfileDefaults(metadata);
       await validate(metadata);
       await collection.replaceOne({ _id: clientId }, { payload: metadata });
       evict(clientId);

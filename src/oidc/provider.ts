@@ -11,6 +11,8 @@ import { wireEngineEvents } from './engine-events.ts';
 import { pairwiseConfiguration } from './pairwise.ts';
 import { FRONTCHANNEL_DISCOVERY, FRONTCHANNEL_METADATA, frontchannelMetadataProblem, includeSidForFrontchannel } from './frontchannel-logout.ts';
 import type { PairwiseSubject } from '../keys/pairwise-subject.ts';
+import { fapi2MetadataProblem, authorizationCodeTtl, rotateRefreshToken } from './fapi-profile.ts';
+import { FAPI_DISCOVERY, bindFapiRefreshTokensToDpopKey, fapiConfiguration, fapiFeatures } from './fapi-engine.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Audit } from '../ops/audit.ts';
 import { ACR_VALUES } from '../mfa/acr.ts';
@@ -103,7 +105,9 @@ export function createProvider(deps: ProviderDeps): Provider {
       properties: [...Object.keys(CLIENT_METADATA_EXTENSIONS), ...FRONTCHANNEL_METADATA],
       validator(_ctx, key, value, metadata) {
         const problem = validateClientExtension(key, value)
-          ?? frontchannelMetadataProblem(key, value, metadata as { redirect_uris?: unknown }, config.nodeEnv !== 'production');
+          ?? frontchannelMetadataProblem(key, value, metadata as { redirect_uris?: unknown }, config.nodeEnv !== 'production')
+          // The FAPI 2.0 grade is a promise about the whole client: checked against all of its metadata.
+          ?? (key === 'security_profile' && value === 'fapi2' ? fapi2MetadataProblem(metadata as Record<string, unknown>) : undefined);
         if (problem) throw new errors.InvalidClientMetadata(problem);
       },
     },
@@ -122,7 +126,10 @@ export function createProvider(deps: ProviderDeps): Provider {
       short: { httpOnly: true, sameSite: 'lax' },
       keys: [...config.secrets.cookieKeys],
     },
+    // PAR, JAR, JARM, DPoP (+ nonces), tls_client_auth and the per-client FAPI 2.0 grade (src/oidc/fapi-engine.ts).
+    ...fapiConfiguration(config),
     features: {
+      ...fapiFeatures(config),
       devInteractions: { enabled: false },
       // RFC 7662 §4: only the client the token was issued to, or a client registered as a resource server
       // (`introspection_allowed: true`), learns about a token. RFC 7009 §2.1: only the owner may revoke it.
@@ -156,12 +163,13 @@ export function createProvider(deps: ProviderDeps): Provider {
         },
       },
     },
-    // Refresh tokens rotate on every use; reusing a rotated one is refused and revokes the grant.
-    rotateRefreshToken: true,
+    // Refresh tokens rotate on every use; reusing a rotated one is refused and revokes the grant. Not for FAPI
+    // clients (FAPI 2.0 §5.3.2.1-9): their refresh tokens are bound to the DPoP key instead.
+    rotateRefreshToken,
     ttl: {
       AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.accessToken,
       ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.clientCredentials,
-      AuthorizationCode: config.ttl.authorizationCode,
+      AuthorizationCode: authorizationCodeTtl(config.ttl.authorizationCode),
       IdToken: config.ttl.idToken,
       RefreshToken: config.ttl.refreshToken,
       Session: config.ttl.session,
@@ -175,6 +183,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       claims_locales_supported: ['ja', 'en'],
       // OpenID Connect Front-Channel Logout 1.0 §3 (src/oidc/frontchannel-logout.ts).
       ...FRONTCHANNEL_DISCOVERY,
+      ...FAPI_DISCOVERY,
     },
     renderError: deps.pages.renderError as unknown as Configuration['renderError'],
     // CORS only for the browser-facing endpoints of public clients and userinfo, from the client's own origins.
@@ -192,6 +201,7 @@ export function createProvider(deps: ProviderDeps): Provider {
   if (deps.pollTimings) {
     provider.use(createPollThrottle(deps.pollTimings, { device: config.deviceFlow.pollIntervalSeconds, ciba: config.ciba.pollIntervalSeconds }));
   }
+  bindFapiRefreshTokensToDpopKey(provider);
   // Each accepted authorization is one completed sign-in (progressive profiling waits for the Nth).
   const profile = deps.policyHooks?.profile;
   if (profile) {

@@ -5,6 +5,27 @@ import mongoose from 'mongoose';
 // They are dropped when the file is done: every collection and index is a file of its own in WiredTiger, and
 // mongod under Wine runs out of file handles ("24: Too many open files") when a whole run's databases pile up.
 export default class MongoTestEnvironment extends TestEnvironment {
+  constructor(config, context) {
+    super(config, context);
+    // The test realm is a vm context: jest hands it the host's structuredClone, whose copies are objects of the host
+    // realm, so `value.constructor === Object` checks in the code under test fail on them (oidc-provider refuses a
+    // client's jwks read back through our adapter as "client JSON Web Key Set is invalid"). One realm in production:
+    // here the copies are rebuilt as objects of the test realm.
+    const hostClone = globalThis.structuredClone;
+    const local = this.global;
+    const adopt = (value) => {
+      if (Array.isArray(value)) return local.Array.from(value, adopt);
+      if (value instanceof Date) return new local.Date(value.getTime());
+      if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
+        const copy = new local.Object();
+        for (const [key, entry] of Object.entries(value)) copy[key] = adopt(entry);
+        return copy;
+      }
+      return value;
+    };
+    this.global.structuredClone = (value, options) => adopt(hostClone(value, options));
+  }
+
   async teardown() {
     const names = this.global.__TEST_DATABASES__;
     const uri = process.env.TEST_MONGODB_URI;

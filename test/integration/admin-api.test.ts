@@ -151,7 +151,7 @@ describe('admin API', () => {
 
     // Signed with our own current key, but expired: only the lifetime is wrong.
     const { keys } = await app.container.keyStore.privateJwks();
-    const jwk = keys.find((k) => k.kty === 'EC')!;
+    const jwk = keys.find((k) => k.alg === 'ES256')!;
     const claims = { client_id: writer.clientId, scope: 'idp:admin' };
     const expired = await new SignJWT(claims).setProtectedHeader({ alg: 'ES256', kid: jwk.kid, typ: 'at+jwt' })
       .setIssuer(app.issuer).setAudience(`${app.issuer}/admin/api`).setSubject(writer.clientId)

@@ -167,12 +167,12 @@ describe('idp CLI against the server\'s database', () => {
       const before = json<Key[]>(await idp('keys', 'list'));
       const oldCurrent = before.filter((k) => k.status === 'current').map((k) => k.kid);
       const oldNext = before.filter((k) => k.status === 'next').map((k) => k.kid);
-      expect(oldCurrent).toHaveLength(2);
+      expect(oldCurrent).toHaveLength(3);
 
       const rotated = json<{ current: string[]; next: string[]; retired: string[] }>(await idp('keys', 'rotate'));
       expect(rotated.current.sort()).toEqual(oldNext.sort());
       expect(rotated.retired).toEqual(expect.arrayContaining(oldCurrent));
-      expect(rotated.next).toHaveLength(2);
+      expect(rotated.next).toHaveLength(3);
       for (const kid of rotated.next) expect([...oldCurrent, ...oldNext]).not.toContain(kid);
 
       const after = json<Key[]>(await idp('keys', 'list'));

@@ -21,10 +21,10 @@ describe('signing keys', () => {
 
   test('first start makes a current and a next key per algorithm; the JWKS is public only; private parts are encrypted at rest', async () => {
     const published = await kids(app);
-    expect(published.map((k) => k.alg).sort()).toEqual(['ES256', 'ES256', 'RS256', 'RS256']);
+    expect(published.map((k) => k.alg).sort()).toEqual(['ECDH-ES', 'ECDH-ES', 'ES256', 'ES256', 'RS256', 'RS256']);
     expect(published.every((k) => k.d === undefined)).toBe(true);
     const stored = await app.container.models.SigningKey.find().lean();
-    expect(stored).toHaveLength(4);
+    expect(stored).toHaveLength(6);
     for (const key of stored) {
       expect(key.sealedPrivateJwk).toMatch(/^v1\./);
       expect(key.sealedPrivateJwk).not.toContain('"d"');
