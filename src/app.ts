@@ -22,6 +22,7 @@ import { createAccountDataRouter } from './account/account-data.router.ts';
 import { createAccountChangeGuard } from './account/account-change-guard.ts';
 import { createSecurityRouter } from './mfa/account/security.router.ts';
 import { MAX_ENCODED_MESSAGE_CHARS } from './saml/idp/binding.codec.ts';
+import { createBrandingRouter } from './branding/branding.router.ts';
 
 // The koa application: our middleware and routes first, the engine mounted last (its routes end the response).
 // No listen() here: see server.ts.
@@ -68,6 +69,8 @@ export function createApp(container: Container): Koa {
   // Our routes live under a few prefixes; requests for the engine (/token, /me ...) skip them entirely.
   const ours: Koa.Middleware[] = [
     staticFiles(path.resolve(import.meta.dirname, '..', 'public')),
+    // Per-site colours as a stylesheet of our own origin (src/branding).
+    createBrandingRouter({ provider: container.provider }).routes() as Koa.Middleware,
     // Bearer-token APIs: no cookies, so no CSRF middleware; their own JSON error format.
     ...container.admin.middleware,
     container.scim.middleware,
@@ -84,7 +87,7 @@ export function createApp(container: Container): Koa {
     container.samlSp.router(samlForm).routes() as Koa.Middleware,
     ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
   ];
-  app.use(onlyUnder(['/static/', '/admin', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
+  app.use(onlyUnder(['/static/', '/branding/', '/admin', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
     // SAML logout joins the engine's own logout confirmation (src/saml/idp/saml.router.ts).
     '/session/end/confirm'], compose(ours)));
   app.use(engineOutageAs503(pages));

@@ -92,7 +92,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const caches = createChangeCaches(db, [...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION, models.SigningKey.collection.collectionName], logger);
   const Adapter = createMongoAdapterClass(db, caches);
   const accountRepository = createAccountRepository(models.Account);
-  const enginePages = createEnginePages(pages);
+  const enginePages = createEnginePages(pages, { cookiePrefix: config.cookies.prefix });
   const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit });
   // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
   const profileCapability = createProfileCapability({ config, models, audit, keyStore });

@@ -6,7 +6,7 @@ import { defaultManagementResource, resourceServerInfo, resourceServerScopes } f
 import { createInteractionPolicy, type PolicyHooks } from './policy/interaction-policy.ts';
 import { ADD_FACTOR_PARAM } from './policy/mfa.prompt.ts';
 import { loadGrant } from './grants.ts';
-import { CLIENT_METADATA_EXTENSIONS, validateClientExtension } from './client-metadata.ts';
+import { CLIENT_METADATA_EXTENSIONS, validateClientExtension, validateWholeClient } from './client-metadata.ts';
 import { wireEngineEvents } from './engine-events.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Audit } from '../ops/audit.ts';
@@ -80,8 +80,9 @@ export function createProvider(deps: ProviderDeps): Provider {
     },
     extraClientMetadata: {
       properties: Object.keys(CLIENT_METADATA_EXTENSIONS),
-      validator(_ctx, key, value) {
-        const problem = validateClientExtension(key, value);
+      validator(_ctx, key, value, metadata) {
+        const problem = validateClientExtension(key, value)
+          ?? validateWholeClient(key, metadata as Record<string, unknown>, { allowHttp: config.nodeEnv !== 'production' });
         if (problem) throw new errors.InvalidClientMetadata(problem);
       },
     },
