@@ -261,7 +261,7 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
     }
     const issued = await deps.transactions.issueCode(tx._id, to);
     // Same page and mail whether or not an account uses the address (no enumeration).
-    await deps.mailer.send('federation-code', to, stage.locale, { code: issued, minutes: Math.round(deps.config.ttl.interaction / 60) });
+    await deps.mailer.send('federation-code', to, stage.locale, { code: issued, minutes: Math.round(deps.config.ttl.interaction / 60), brand: stage.brand });
     deps.audit('federation.code.sent', { connectorId: tx.connectorId });
     if (tx.status === 'awaiting_proof') await deps.transactions.set(tx._id, 'awaiting_proof', { email: tx.email });
     showCode(stage);

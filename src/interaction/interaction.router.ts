@@ -8,6 +8,7 @@ import type { Interaction, StageContext, StageRegistry } from './stage.ts';
 import { openStepState, sealStepState } from './step-state.ts';
 import { AppError } from '../http/app-error.ts';
 import { loginRouteOffered } from '../branding/login-method-gate.ts';
+import { brandView } from '../branding/brand-view.ts';
 
 // /interaction/:uid[/sub-path]: loads the engine's interaction, finds the stage registered for its current
 // prompt, and hands the request to that stage's route. A request for another stage's sub-path (an old tab, the
@@ -141,6 +142,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
       ctx,
       interaction,
       locale,
+      brand: ctx.state.brandClient ? brandView(ctx.state.brandClient as Record<string, unknown>, locale) : undefined,
       form: (ctx.request.body ?? {}) as Record<string, unknown>,
       render(view, model = {}, status = 200) {
         deps.pages.render(ctx, `interaction/${view}`, { ...common, action: common.action(), title: TITLES[view], ...model }, {
