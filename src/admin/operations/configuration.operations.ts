@@ -3,7 +3,7 @@ import { newVersionSchema, publicVersion, toNewVersion } from '../../consents/le
 import { documentId } from '../../consents/legal-metadata.ts';
 import { attributeMapping, nameIdFormat } from '../../saml/idp/sp-registry.service.ts';
 import { defineOperation, type Operation } from '../operation.ts';
-import { clientSchema, connectorSchema, legalVersionSchema, metadataSchema, samlSpSchema } from '../schemas.ts';
+import { clientMetadataSchema, clientSchema, connectorSchema, legalVersionSchema, metadataSchema, samlSpSchema } from '../schemas.ts';
 import type { AdminDeps } from './admin-deps.ts';
 
 // What the IdP federates with: OIDC clients, SAML service providers, upstream connectors, and the legal documents
@@ -39,7 +39,7 @@ export function configurationOperations(deps: AdminDeps): Operation[] {
     defineOperation({
       operationId: 'createClient', method: 'post', path: '/clients', tag: 'Clients', access: 'write',
       summary: 'Register an OIDC client (RFC 7591 metadata plus our extensions); the answer holds the secret, once',
-      body: metadataSchema,
+      body: clientMetadataSchema,
       responses: [{ status: 201, description: 'The stored client, with client_id and client_secret', schema: clientSchema }],
       handle: async ({ body, baseUrl }) => {
         const created = await clients.add(body);
@@ -54,7 +54,7 @@ export function configurationOperations(deps: AdminDeps): Operation[] {
     }),
     defineOperation({
       operationId: 'updateClient', method: 'patch', path: '/clients/{id}', tag: 'Clients', access: 'write',
-      summary: 'Change client metadata (a key set to null is removed)', params: clientParams, body: metadataSchema,
+      summary: 'Change client metadata (a key set to null is removed)', params: clientParams, body: clientMetadataSchema,
       responses: [{ status: 200, description: 'The changed client', schema: clientSchema }],
       handle: async ({ params, body }) => clients.update(params.id, body),
     }),
