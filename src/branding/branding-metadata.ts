@@ -50,3 +50,12 @@ export function loginMethodsOf(metadata: Record<string, unknown>): ReadonlySet<L
   const listed = Array.isArray(metadata.login_methods) ? (metadata.login_methods as LoginMethod[]) : LOGIN_METHODS;
   return new Set(listed);
 }
+
+/** Client metadata keys a SAML SP's branding may set on its internal OIDC client (src/saml/idp/sp-registry.service.ts). */
+const SP_BRANDING_KEY = /^(client_name|logo_uri|policy_uri|tos_uri)(#[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*)?$|^(support_uri|branding_(primary|background|text)_color|login_methods|federation_connectors)$/;
+
+/** The branding members of an SP's settings; an unknown key is refused by name (a typo must not pass silently). */
+export function spBrandingMembers(input: Record<string, unknown>): { branding: Record<string, unknown>; unknown?: string } {
+  const unknown = Object.keys(input).find((key) => !SP_BRANDING_KEY.test(key));
+  return unknown ? { branding: {}, unknown } : { branding: { ...input } };
+}

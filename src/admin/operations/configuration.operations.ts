@@ -23,6 +23,8 @@ const spBody = z.object({
   sign_response: z.boolean().default(false),
   allow_idp_initiated: z.boolean().default(false),
   first_party: z.boolean().default(false),
+  branding: z.record(z.string(), z.unknown()).optional()
+    .describe('client metadata that brands the SP\'s pages: client_name#ja, logo_uri, branding_primary_color, login_methods ...'),
 }).strict();
 
 const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
@@ -87,7 +89,7 @@ export function configurationOperations(deps: AdminDeps): Operation[] {
         const { metadataXml: _xml, _id, ...stored } = await sps.add(body.metadata_xml, {
           attributes: body.attributes, nameIdFormat: body.nameid_format ? nameIdFormat(body.nameid_format) : undefined,
           encryptAssertions: body.encrypt_assertions, signResponse: body.sign_response,
-          allowIdpInitiated: body.allow_idp_initiated, firstParty: body.first_party,
+          allowIdpInitiated: body.allow_idp_initiated, firstParty: body.first_party, branding: body.branding,
         });
         return { $status: 201, $body: { entityId: _id, ...stored } };
       },
