@@ -137,8 +137,38 @@ describe('per-site branding', () => {
     expect(stylesheetOf(done)).toBeDefined();
   });
 
+  test('sign-up, MFA and missing-attribute pages of the client are branded too', async () => {
+    const strict = await registerRp(app, { ...BRANDED, client_name: 'Strict Books', mfa_policy: 'required', required_attributes: ['family_name'] });
+    const browser = new Browser();
+    const login = await browser.get((await authorizationRequest(strict)).url.toString());
+    const href = stylesheetOf(login);
+    expect(href).toContain(`/branding/${strict.clientId}.css`);
+    const register = await browser.get(`${login.url}/register`);
+    expect(register.html.querySelector('input[name=password]')).not.toBeNull();
+    expect(stylesheetOf(register)).toBe(href);
+    expect(siteText(register)).toContain('Strict Books');
+
+    // Signed in: the next prompts (second factor, missing attributes) keep the branding.
+    const next = await browser.submit(login, user);
+    expect(next.status).toBe(200);
+    expect(next.url).toContain('/interaction/');
+    expect(next.html.querySelector('input[name=password]')).toBeNull();
+    expect(stylesheetOf(next)).toBe(href);
+    expect(siteText(next)).toContain('Strict Books');
+    expect(next.html.querySelector('h1')?.text).toBe('Set up two-step verification');
+
+
+    // Missing attributes (no MFA asked here): the profile form, branded.
+    const profiled = await registerRp(app, { ...BRANDED, client_name: 'Profile Books', required_attributes: ['family_name'] });
+    const other = new Browser();
+    const profile = await other.submit(await other.get((await authorizationRequest(profiled)).url.toString()), user);
+    expect(profile.html.querySelector('input[name=family_name]')).not.toBeNull();
+    expect(stylesheetOf(profile)).toContain(`/branding/${profiled.clientId}.css`);
+    expect(siteText(profile)).toContain('Profile Books');
+  });
+
   test('login_methods decides what the sign-in page offers, and refuses the others', async () => {
-    const federationOnly = await registerRp(app, { client_name: 'Social only', login_methods: ['federation'] });
+    const federationOnly = await registerRp(app, { client_name: 'Social only', login_methods: ['federation'], branding_primary_color: '#0f172a' });
     const passwordOnly = await registerRp(app, { client_name: 'Password only', login_methods: ['password'] });
     const narrowed = await registerRp(app, { client_name: 'No GitHub', federation_connectors: [] });
 
@@ -158,6 +188,9 @@ describe('per-site branding', () => {
     const refused = await refusingBrowser.post(page.url, { _csrf: csrf, ...user });
     expect(refused.status).toBe(403);
     expect(refused.html.querySelector('.error[role=alert]')?.text).toContain('does not offer this way of signing in');
+    // The error page names the site it was refused for, in its colours.
+    expect(siteText(refused)).toContain('Social only');
+    expect(stylesheetOf(refused)).toContain(`/branding/${federationOnly.clientId}.css`);
     expect((await refusingBrowser.get(`${page.url}/register`)).status).toBe(403);
 
     const password = await new Browser().get((await authorizationRequest(passwordOnly)).url.toString());
