@@ -37,8 +37,9 @@ export function createPages(views: Views, i18n: I18n, config: Config): Pages {
       const chosen = locale(ctx, options.uiLocales);
       const client = options.client ?? (ctx.state.brandClient as Record<string, unknown> | undefined);
       const brand = client && options.layout === undefined ? brandView(client, chosen) : undefined;
-      // An http logo is only accepted in development and test (branding-metadata.ts); the CSP names its origin then.
-      const logoOrigin = brand?.logoUri?.startsWith('http:') ? new URL(brand.logoUri).origin : undefined;
+      // An http logo is only accepted in development and test (branding-metadata.ts); the CSP names its origin
+      // there, never in production (a client registered elsewhere keeps https-only images here).
+      const logoOrigin = config.nodeEnv !== 'production' && brand?.logoUri?.startsWith('http:') ? new URL(brand.logoUri).origin : undefined;
       setFormActionCsp(ctx, options.redirectUri, logoOrigin ? [logoOrigin] : []);
       ctx.status = options.status ?? 200;
       ctx.type = 'html';

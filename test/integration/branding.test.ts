@@ -167,6 +167,16 @@ describe('per-site branding', () => {
     expect(siteText(profile)).toContain('Profile Books');
   });
 
+  test('an http logo (accepted in test, as in development) is allowed by the page\'s CSP for its origin only', async () => {
+    const local = await registerRp(app, { client_name: 'Local Books', logo_uri: 'http://127.0.0.1:9/logo.png' });
+    const login = await new Browser().get((await authorizationRequest(local)).url.toString());
+    expect(logoOf(login)).toBe('http://127.0.0.1:9/logo.png');
+    const imgSrc = login.headers.get('content-security-policy')!.split('; ').find((d) => d.startsWith('img-src '));
+    expect(imgSrc).toBe("img-src 'self' data: https: http://127.0.0.1:9");
+    const unbranded = await new Browser().get((await authorizationRequest(plain)).url.toString());
+    expect(unbranded.headers.get('content-security-policy')).toContain("img-src 'self' data: https:;");
+  });
+
   test('login_methods decides what the sign-in page offers, and refuses the others', async () => {
     const federationOnly = await registerRp(app, { client_name: 'Social only', login_methods: ['federation'], branding_primary_color: '#0f172a' });
     const passwordOnly = await registerRp(app, { client_name: 'Password only', login_methods: ['password'] });
