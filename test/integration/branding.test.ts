@@ -167,6 +167,18 @@ describe('per-site branding', () => {
     expect(siteText(profile)).toContain('Profile Books');
   });
 
+  test('the engine\'s error page for a known client (a redirect_uri it did not register) is branded for it', async () => {
+    const page = await new Browser().get(`${app.issuer}/auth?client_id=${branded.clientId}&response_type=code&scope=openid&redirect_uri=${encodeURIComponent('https://elsewhere.example/cb')}&ui_locales=ja`);
+    expect(page.status).toBe(400);
+    expect(page.html.querySelector('.error[role=alert]')).not.toBeNull();
+    expect(siteText(page)).toContain('さくら書店');
+    expect(stylesheetOf(page)).toContain(`/branding/${branded.clientId}.css`);
+    // An unknown client: the plain error page.
+    const unknown = await new Browser().get(`${app.issuer}/auth?client_id=nobody&response_type=code&scope=openid&redirect_uri=${encodeURIComponent(RP_REDIRECT)}`);
+    expect(unknown.status).toBe(400);
+    expect(unknown.html.querySelector('header.client')).toBeNull();
+  });
+
   test('an http logo (accepted in test, as in development) is allowed by the page\'s CSP for its origin only', async () => {
     const local = await registerRp(app, { client_name: 'Local Books', logo_uri: 'http://127.0.0.1:9/logo.png' });
     const login = await new Browser().get((await authorizationRequest(local)).url.toString());
