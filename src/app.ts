@@ -25,6 +25,7 @@ import { createSecurityRouter } from './mfa/account/security.router.ts';
 import { MAX_ENCODED_MESSAGE_CHARS } from './saml/idp/binding.codec.ts';
 import { LEAD_PATHS } from './leads/leads.module.ts';
 import { createFrontchannelLogoutRouter } from './oidc/frontchannel-logout.ts';
+import { createBrandingRouter } from './branding/branding.router.ts';
 
 // The koa application: our middleware and routes first, the engine mounted last (its routes end the response).
 // No listen() here: see server.ts.
@@ -79,6 +80,8 @@ export function createApp(container: Container): Koa {
   // Our routes live under a few prefixes; requests for the engine (/token, /me ...) skip them entirely.
   const ours: Koa.Middleware[] = [
     staticFiles(path.resolve(import.meta.dirname, '..', 'public')),
+    // Per-site colours as a stylesheet of our own origin (src/branding).
+    createBrandingRouter({ provider: container.provider }).routes() as Koa.Middleware,
     // Bearer-token APIs: no cookies, so no CSRF middleware; their own JSON error format.
     ...container.admin.middleware,
     container.scim.middleware,
@@ -100,7 +103,7 @@ export function createApp(container: Container): Koa {
     ...container.leads.routers({ pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
     container.ciba.router(container.provider, pages, formMiddleware).routes() as Koa.Middleware,
   ];
-  app.use(onlyUnder(['/static/', '/admin', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
+  app.use(onlyUnder(['/static/', '/branding/', '/admin', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
     // SAML logout joins the engine's own logout confirmation (src/saml/idp/saml.router.ts).
     '/session/end/confirm', ...LEAD_PATHS,
     // The CIBA approval page (src/ciba/ciba.router.ts).

@@ -105,7 +105,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const accountRepository = createAccountRepository(models.Account);
   // One keyed hash for OIDC pairwise subjects and SAML persistent NameIDs (src/keys/pairwise-subject.ts).
   const pairwise = createPairwiseSubject(pairwiseSecretOf(config.secrets));
-  const enginePages = createEnginePages(pages, subjectFor(pairwise));
+  const enginePages = createEnginePages(pages, { subjectFor: subjectFor(pairwise), cookiePrefix: config.cookies.prefix });
   const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit });
   // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
   const profileCapability = createProfileCapability({ config, models, audit, keyStore });

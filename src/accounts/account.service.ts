@@ -1,3 +1,4 @@
+import type { BrandView } from '../branding/brand-view.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { AccountClaim } from './account-claim.service.ts';
 import { AppError } from '../http/app-error.ts';
@@ -29,9 +30,14 @@ export interface AccountServiceDeps {
   legacy?: Pick<LegacyCredentials, 'verify'>;
 }
 
+/** What a mail shows of the site it was sent for (src/branding/brand-view.ts). */
+export type MailBrand = BrandView;
+
 export interface RequestMeta {
   ip: string;
   locale: Locale;
+  /** The site the request came from (src/branding): its mails carry its name, logo and colours. */
+  brand?: MailBrand;
 }
 
 /** How long a mailed link lasts, as people say it: "24 hours" (24時間), not "1440 minutes". */
@@ -51,12 +57,12 @@ export function createAccountService(deps: AccountServiceDeps) {
   }
 
   /** The token is issued in the background with the mail: a known address costs the answer no extra time. */
-  function sendVerification(account: Account, locale: Locale) {
+  function sendVerification(account: Account, locale: Locale, brand?: MailBrand) {
     mailQueue.enqueue({
       name: 'verify-email', to: account.email, locale,
       model: async () => {
         const issued = await tokens.issue('email_verification', account._id, config.ttl.emailVerification, true);
-        return { link: link('/verify-email', issued.token), code: issued.code, ...validity(config.ttl.emailVerification) };
+        return { link: link('/verify-email', issued.token), code: issued.code, ...validity(config.ttl.emailVerification), brand };
       },
     });
     audit('email_verification.sent', { accountId: account._id });
@@ -93,12 +99,12 @@ export function createAccountService(deps: AccountServiceDeps) {
       try {
         const account = await accounts.create({ email: input.email, passwordHash, profile: { ...input.profile, locale: meta.locale } });
         audit('account.created', { accountId: account._id, method: 'signup' });
-        sendVerification(account, meta.locale);
+        sendVerification(account, meta.locale, meta.brand);
         return account;
       } catch (error) {
         if (!isDuplicateKey(error)) throw error;
         const existing = await accounts.findByEmail(input.email);
-        if (existing) mailQueue.enqueue({ name: 'account-exists', to: existing.email, locale: meta.locale, model: () => ({ link: config.issuer }) });
+        if (existing) mailQueue.enqueue({ name: 'account-exists', to: existing.email, locale: meta.locale, model: () => ({ link: config.issuer, brand: meta.brand }) });
         audit('account.signup_for_existing_email', { accountId: existing?._id });
         return undefined;
       }
@@ -144,7 +150,7 @@ export function createAccountService(deps: AccountServiceDeps) {
 
     sendVerification: async (account: Account, meta: RequestMeta) => {
       await limits.consume('mailPerIp', meta.ip);
-      sendVerification(account, meta.locale);
+      sendVerification(account, meta.locale, meta.brand);
     },
 
     /** The code typed on the verification page. Wrong codes are counted per account. */
@@ -185,7 +191,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         name: 'password-reset', to: account.email, locale: meta.locale,
         model: async () => {
           const issued = await tokens.issue('password_reset', account._id, config.ttl.passwordReset);
-          return { link: link('/password/reset', issued.token), ...validity(config.ttl.passwordReset) };
+          return { link: link('/password/reset', issued.token), ...validity(config.ttl.passwordReset), brand: meta.brand };
         },
       });
       audit('password_reset.requested', { accountId: account._id, ip: meta.ip });

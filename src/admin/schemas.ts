@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { BRANDING_OPENAPI_SHAPE } from '../branding/branding-openapi.ts';
 
 // Shapes of the admin API's resources (the JSON the API answers with), registered as OpenAPI components. They
 // document the answers and the tests validate real answers against them; handlers build the answers themselves.
@@ -97,8 +98,10 @@ export const auditPageSchema = z.object({
 }).meta({ id: 'AuditEventPage' });
 
 export const metadataSchema = z.record(z.string(), z.unknown());
+/** Client metadata in a request: RFC 7591 plus our extensions, the branding members described (src/branding). */
+export const clientMetadataSchema = z.object(BRANDING_OPENAPI_SHAPE).catchall(z.unknown()).meta({ id: 'ClientMetadata' });
 
-export const clientSchema = z.object({ client_id: z.string() }).catchall(z.unknown())
+export const clientSchema = z.object({ client_id: z.string(), ...BRANDING_OPENAPI_SHAPE }).catchall(z.unknown())
   .describe('RFC 7591 client metadata plus our extensions (security_profile "fapi2" with jwks or jwks_uri: the FAPI 2.0 grade); '
     + 'client_secret only in the answer that created it')
   .meta({ id: 'Client' });

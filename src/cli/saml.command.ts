@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { BRANDING_OPTIONS, BRANDING_USAGE, brandingFromFlags } from './branding-flags.ts';
 import { z } from 'zod';
 import { attributeMapping, nameIdFormat, type SpOptions } from '../saml/idp/sp-registry.service.ts';
 import { CliError, defineCommand, type CommandGroup, type ParsedArgs } from './command.ts';
@@ -47,11 +48,12 @@ interface AddInput {
 
 export const samlSpsCommands: CommandGroup = {
   add: defineCommand<AddInput>({
-    usage: 'saml sps add --metadata <file|url|-> [--attributes <json|file>] [--nameid persistent|emailAddress|transient|unspecified] [--encrypt] [--sign-response] [--idp-initiated] [--first-party]',
+    usage: 'saml sps add --metadata <file|url|-> [--attributes <json|file>] [--nameid persistent|emailAddress|transient|unspecified] [--encrypt] [--sign-response] [--idp-initiated] [--first-party] ' + BRANDING_USAGE,
     summary: 'register (or replace, same entityID) a partner SAML SP from its metadata; effective at once',
     options: {
       metadata: { type: 'string' }, attributes: { type: 'string' }, nameid: { type: 'string' },
       encrypt: { type: 'boolean' }, 'sign-response': { type: 'boolean' }, 'idp-initiated': { type: 'boolean' }, 'first-party': { type: 'boolean' },
+      ...BRANDING_OPTIONS,
     },
     parse(args: ParsedArgs): AddInput {
       const values = args.values as Record<string, string | boolean | undefined>;
@@ -65,6 +67,8 @@ export const samlSpsCommands: CommandGroup = {
           signResponse: values['sign-response'] === true,
           allowIdpInitiated: values['idp-initiated'] === true,
           firstParty: values['first-party'] === true,
+          // The same branding flags as `idp clients add` (src/cli/branding-flags.ts), for the SP's pages.
+          branding: brandingFromFlags(values, false),
         },
       };
     },

@@ -2,6 +2,7 @@ import type Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { ConsoleAuth, ConsoleUser } from './console-auth.ts';
 import { lines, text, confirmation, consoleRoute, type ConsolePages } from './console-page.ts';
+import { brandingFromForm, brandingMethodsView } from './branding-form.ts';
 
 // Applications: OIDC clients, created from a form with the metadata that matters (the secret is shown once), edited
 // (redirect URIs, MFA policy, required attributes, legal documents, branding), secret rotation and removal.
@@ -22,6 +23,7 @@ export function clientMetadata(form: Record<string, string>, creating: boolean):
     first_party: form.first_party === 'yes',
     logo_uri: text(form.logo_uri) ?? null,
     client_uri: text(form.client_uri) ?? null,
+    ...(creating ? {} : brandingFromForm(form)),
     required_attributes: csv('required_attributes'),
     legal_documents: csv('legal_required').length || csv('legal_optional').length
       ? { required: csv('legal_required'), optional: csv('legal_optional') } : null,
@@ -45,6 +47,7 @@ function clientView(client: Record<string, any>) {
     legalRequired: (client.legal_documents?.required ?? []).join(', '),
     legalOptional: (client.legal_documents?.optional ?? []).join(', '),
     nameJa: client['client_name#ja'],
+    loginMethods: brandingMethodsView(client),
     mfaPolicies: MFA_POLICIES.map((value) => ({ value, selected: (client.mfa_policy ?? 'optional') === value })),
   };
 }

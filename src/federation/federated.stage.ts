@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { loginMethodsOf } from '../branding/branding-metadata.ts';
 import type { ClaimResult } from '../accounts/account-claim.service.ts';
 import type { Account } from '../accounts/account.repository.ts';
 import type { PasswordHasher } from '../accounts/password.hasher.ts';
@@ -43,8 +44,10 @@ async function clientMetadata(provider: () => Provider, clientId: string): Promi
 
 /** The connectors a client offers: its `federation_connectors` list, or every enabled one. */
 export async function offeredConnectors(deps: Pick<FederatedStageDeps, 'provider' | 'connectors'>, clientId: string) {
-  const only = (await clientMetadata(deps.provider, clientId)).federation_connectors as string[] | undefined;
-  return deps.connectors.enabled(only);
+  const metadata = await clientMetadata(deps.provider, clientId);
+  // login_methods without `federation` (src/branding): no upstream sign-in for this client at all.
+  if (!loginMethodsOf(metadata).has('federation')) return [];
+  return deps.connectors.enabled(metadata.federation_connectors as string[] | undefined);
 }
 
 export function createFederatedStage(deps: FederatedStageDeps): Stage {
@@ -258,7 +261,7 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
     }
     const issued = await deps.transactions.issueCode(tx._id, to);
     // Same page and mail whether or not an account uses the address (no enumeration).
-    await deps.mailer.send('federation-code', to, stage.locale, { code: issued, minutes: Math.round(deps.config.ttl.interaction / 60) });
+    await deps.mailer.send('federation-code', to, stage.locale, { code: issued, minutes: Math.round(deps.config.ttl.interaction / 60), brand: stage.brand });
     deps.audit('federation.code.sent', { connectorId: tx.connectorId });
     if (tx.status === 'awaiting_proof') await deps.transactions.set(tx._id, 'awaiting_proof', { email: tx.email });
     showCode(stage);

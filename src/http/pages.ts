@@ -3,6 +3,7 @@ import type { Config } from '../config/config.schema.ts';
 import type { I18n, Locale } from '../i18n/i18n.ts';
 import type { Views } from './views.ts';
 import { setFormActionCsp } from './security-headers.ts';
+import { brandView } from '../branding/brand-view.ts';
 
 export interface RenderOptions {
   status?: number;
@@ -12,6 +13,11 @@ export interface RenderOptions {
   redirectUri?: string;
   /** views/layouts/<layout>.hbs (main by default; the admin console has its own). */
   layout?: string;
+  /**
+   * The client the page is for (its engine metadata): its name, logo, colours and links brand the page
+   * (src/branding). Without it, the client the interaction router found for this request (ctx.state.brandClient).
+   */
+  client?: Record<string, unknown>;
 }
 
 export interface Pages {
@@ -29,12 +35,17 @@ export function createPages(views: Views, i18n: I18n, config: Config): Pages {
     locale,
     render(ctx, name, model, options = {}) {
       const chosen = locale(ctx, options.uiLocales);
-      setFormActionCsp(ctx, options.redirectUri);
+      const client = options.client ?? (ctx.state.brandClient as Record<string, unknown> | undefined);
+      const brand = client && options.layout === undefined ? brandView(client, chosen) : undefined;
+      // An http logo is only accepted in development and test (branding-metadata.ts); the CSP names its origin
+      // there, never in production (a client registered elsewhere keeps https-only images here).
+      const logoOrigin = config.nodeEnv !== 'production' && brand?.logoUri?.startsWith('http:') ? new URL(brand.logoUri).origin : undefined;
+      setFormActionCsp(ctx, options.redirectUri, logoOrigin ? [logoOrigin] : []);
       ctx.status = options.status ?? 200;
       ctx.type = 'html';
       ctx.set('Cache-Control', 'no-store');
       // Every page can name the request (X-Request-Id) for support: error pages show it.
-      ctx.body = views.page(name, { requestId: ctx.state.reqId, ...model }, { locale: chosen, t: i18n.t(chosen), csrfToken: ctx.state.csrfToken }, options.layout);
+      ctx.body = views.page(name, { requestId: ctx.state.reqId, ...(brand ? { brand } : {}), ...model }, { locale: chosen, t: i18n.t(chosen), csrfToken: ctx.state.csrfToken }, options.layout);
     },
   };
 }

@@ -23,8 +23,9 @@ export function securityHeaders(secureIssuer: boolean) {
 }
 
 /** CSP for one of our form pages: form posts go to us, and the redirects after them may reach the client. */
-export function setFormActionCsp(ctx: Context, redirectUri?: string): void {
+export function setFormActionCsp(ctx: Context, redirectUri?: string, extraImageOrigins: string[] = []): void {
   const origin = redirectUri ? URL.parse(redirectUri)?.origin : undefined;
   const targets = ["'self'", ...(origin && origin !== 'null' ? [origin] : [])];
-  ctx.set('Content-Security-Policy', [...BASE_CSP, `form-action ${targets.join(' ')}`].join('; '));
+  const base = extraImageOrigins.length ? BASE_CSP.map((d) => (d.startsWith('img-src ') ? `${d} ${extraImageOrigins.join(' ')}` : d)) : BASE_CSP;
+  ctx.set('Content-Security-Policy', [...base, `form-action ${targets.join(' ')}`].join('; '));
 }

@@ -6,6 +6,9 @@ import type { Audit } from '../ops/audit.ts';
 import type { Provider } from '../oidc/provider.ts';
 import type { Interaction, StageContext, StageRegistry } from './stage.ts';
 import { openStepState, sealStepState } from './step-state.ts';
+import { AppError } from '../http/app-error.ts';
+import { loginRouteOffered } from '../branding/login-method-gate.ts';
+import { brandView } from '../branding/brand-view.ts';
 
 // /interaction/:uid[/sub-path]: loads the engine's interaction, finds the stage registered for its current
 // prompt, and hands the request to that stage's route. A request for another stage's sub-path (an old tab, the
@@ -61,6 +64,10 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
       ctx.redirect(`/interaction/${interaction.uid}`);
       return;
     }
+    // A sign-in method the client does not offer (login_methods, src/branding) is refused, not only hidden.
+    if (!loginRouteOffered(ctx.state.brandClient as Record<string, unknown>, stage.prompt, method, sub)) {
+      throw new AppError('branding.method_not_offered', 403);
+    }
     await route.handle(stageContext);
   }
 
@@ -82,6 +89,8 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
     const client = await provider.Client.find(params.client_id);
     if (!client) throw new Error('interaction for an unknown client');
     const metadata = client.metadata() as Record<string, unknown>;
+    // Every page of this request, error pages included, carries the client's branding (src/http/pages.ts).
+    ctx.state.brandClient = metadata;
     ctx.cookies.set(`${deps.config.cookies.prefix}_${RETURN_COOKIE}`, client.clientId, {
       signed: true, httpOnly: true, sameSite: 'lax', path: '/interaction', maxAge: 24 * 3600 * 1000, secure: ctx.secure,
     });
@@ -116,7 +125,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
       if (url && /^https?:/.test(url)) back = { name: metadata.client_name ?? client.clientId, url };
     }
     deps.audit('interaction.expired', { client: client?.clientId });
-    deps.pages.render(ctx, 'pages/expired', { back }, { status: 400 });
+    deps.pages.render(ctx, 'pages/expired', { back }, { status: 400, client: client?.metadata() as Record<string, unknown> | undefined });
   }
 
   function createStageContext(ctx: Context, interaction: Interaction): StageContext {
@@ -135,6 +144,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
       ctx,
       interaction,
       locale,
+      brand: ctx.state.brandClient ? brandView(ctx.state.brandClient as Record<string, unknown>, locale) : undefined,
       form: (ctx.request.body ?? {}) as Record<string, unknown>,
       render(view, model = {}, status = 200) {
         deps.pages.render(ctx, `interaction/${view}`, { ...common, action: common.action(), title: TITLES[view], ...model }, {

@@ -1,5 +1,6 @@
 import type { Context } from 'koa';
 import type { Locale } from '../i18n/i18n.ts';
+import type { BrandView } from '../branding/brand-view.ts';
 
 // A stage answers one prompt of the engine's policy (login, consent, and later mfa, profile, legal): the engine
 // decides *what* is needed, the stage decides *how*. Its routes live under /interaction/:uid; the path '' is the
@@ -38,6 +39,8 @@ export interface StageContext {
   ctx: Context;
   interaction: Interaction;
   locale: Locale;
+  /** The client's branding in this locale (src/branding), for the mails sent from this interaction. */
+  brand?: BrandView;
   /** The parsed form body of a POST. */
   form: Record<string, unknown>;
   /** Renders views/interaction/<view>.hbs with the interaction's common model (client, links). */

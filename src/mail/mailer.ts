@@ -1,3 +1,4 @@
+import Handlebars from 'handlebars';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { I18n, Locale } from '../i18n/i18n.ts';
 import type { Views } from '../http/views.ts';
@@ -16,6 +17,18 @@ export interface Mailer {
   close(): void;
 }
 
+/**
+ * A mail sent for a site (`model.brand`, src/branding) is framed by views/mails/branded/: its name, logo, colours
+ * and links around the message. The message parts were rendered (and escaped) by their own templates already.
+ */
+function branded(views: Views, model: Record<string, unknown>, context: { locale: Locale; t: ReturnType<I18n['t']> }, parts: { html: string; text: string }) {
+  if (!model.brand) return parts;
+  return {
+    html: views.mail('branded', 'html', { brand: model.brand, content: new Handlebars.SafeString(parts.html) }, context),
+    text: views.mail('branded', 'text', { brand: model.brand, content: parts.text }, context),
+  };
+}
+
 export function createMailer(options: { smtpUrl?: string; from: string; logBodies?: boolean; views: Views; i18n: I18n; logger: Logger }): Mailer {
   const toLog = !options.smtpUrl;
   const transport: Transporter = toLog
@@ -29,8 +42,10 @@ export function createMailer(options: { smtpUrl?: string; from: string; logBodie
         from: options.from,
         to,
         subject: options.views.mail(name, 'subject', model, context),
-        html: options.views.mail(name, 'html', model, context),
-        text: options.views.mail(name, 'text', model, context),
+        ...branded(options.views, model, context, {
+          html: options.views.mail(name, 'html', model, context),
+          text: options.views.mail(name, 'text', model, context),
+        }),
       };
       const info = await transport.sendMail(message);
       if (toLog) {

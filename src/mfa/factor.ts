@@ -1,3 +1,4 @@
+import type { BrandView } from '../branding/brand-view.ts';
 import type { Locale } from '../i18n/i18n.ts';
 import type { Proof } from './acr.ts';
 import type { FactorRecord, FactorType } from './mfa-factor.model.ts';
@@ -22,6 +23,8 @@ export interface FactorRequest {
   scope: string;
   locale: Locale;
   ip: string;
+  /** The site the code is asked for (src/branding): a mailed code carries its name, logo and colours. */
+  brand?: BrandView;
 }
 
 /** What a page needs to ask for the answer: a code field, or WebAuthn options for navigator.credentials. */

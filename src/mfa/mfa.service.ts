@@ -19,6 +19,8 @@ export interface MfaRequest {
   locale: Locale;
   ip: string;
   client?: string;
+  /** The site's branding for a mailed code (src/branding). */
+  brand?: FactorRequest['brand'];
 }
 
 export interface Upgraded {
@@ -66,7 +68,7 @@ export function createMfaService(deps: MfaServiceDeps) {
 
   async function factorRequest(type: FactorType, request: MfaRequest): Promise<FactorRequest> {
     const [account, enrolled] = await Promise.all([accountOf(request.accountId), records.list(request.accountId, type)]);
-    return { account, records: enrolled, scope: request.scope, locale: request.locale, ip: request.ip };
+    return { account, records: enrolled, scope: request.scope, locale: request.locale, ip: request.ip, brand: request.brand };
   }
 
   // Lockout: wrong answers of every factor count together per account; the lock lifts by itself.

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LEGAL_CLIENT_METADATA } from '../consents/legal-metadata.ts';
 import { PROFILE_CLIENT_METADATA } from '../profile/profile-metadata.ts';
 import { LEAD_CLIENT_METADATA } from '../leads/lead-policy.ts';
+import { BRANDING_CLIENT_METADATA, brandingProblem } from '../branding/branding-metadata.ts';
 
 // Our extensions to RFC 7591 client metadata, one entry each, validated by the engine's extraClientMetadata
 // hook. Capabilities (MFA policy, required attributes, connectors ...) add their key here.
@@ -27,7 +28,17 @@ export const CLIENT_METADATA_EXTENSIONS: Record<string, z.ZodType> = {
   security_profile: z.enum(['fapi2']),
   /** `confirm`: a first upstream sign-in shows a sign-up page before the account is created (default `auto`). */
   federation_signup: z.enum(['auto', 'confirm']),
+  /** Colours, support link and sign-in methods of the site's pages (src/branding/branding-metadata.ts). */
+  ...BRANDING_CLIENT_METADATA,
 };
+
+/**
+ * Checks that span the whole client, standard keys included (the engine calls the validator once per extension key,
+ * with the whole metadata): the branding links must be https (http only when `allowHttp`).
+ */
+export function validateWholeClient(key: string, metadata: Record<string, unknown>, options: { allowHttp: boolean }): string | undefined {
+  return key === 'support_uri' ? brandingProblem(metadata, options) : undefined;
+}
 
 /** Throws a readable message when a value does not fit its extension's schema. */
 export function validateClientExtension(key: string, value: unknown): string | undefined {

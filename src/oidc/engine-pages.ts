@@ -9,14 +9,23 @@ const FRIENDLY_ERRORS = new Set(['invalid_request', 'invalid_client', 'invalid_r
   'invalid_scope', 'unsupported_response_type', 'login_required', 'consent_required', 'interaction_required', 'server_error',
   'temporarily_unavailable', 'invalid_request_object', 'invalid_request_uri', 'session_not_found', 'invalid_target']);
 
-export function createEnginePages(pages: Pages, subjectFor?: SubjectFor): EnginePages {
+export function createEnginePages(pages: Pages, options: { subjectFor?: SubjectFor; cookiePrefix?: string } = {}): EnginePages {
+  const { subjectFor } = options;
+  // The engine forgets the client once the session is ended (end_session.js forwards client_id to the success page
+  // only when the person stayed signed in): the logout page notes it, for the branding of the page after.
+  const logoutClientCookie = `${options.cookiePrefix ?? 'idp'}_logout_client`;
+  const cookieOptions = (ctx: KoaContextWithOIDC) => ({
+    signed: true, httpOnly: true, sameSite: 'lax' as const, path: '/session/end', maxAge: 10 * 60 * 1000, secure: ctx.secure,
+  });
   return {
     device: createDevicePages(pages),
     async renderError(ctx, out) {
       // People get a sentence in their language and a way back, not the protocol's error_description (written for
       // the RP's developers: RFC 6749 §4.1.2.1); the code and the request id stay, small, for support.
       const known = out.error && FRIENDLY_ERRORS.has(out.error) ? out.error : 'other';
-      pages.render(ctx, 'pages/oidc-error', { error: out.error, message: `errors.oidc_codes.${known}` }, { status: ctx.status >= 400 ? ctx.status : 400 });
+      pages.render(ctx, 'pages/oidc-error', { error: out.error, message: `errors.oidc_codes.${known}` }, {
+        status: ctx.status >= 400 ? ctx.status : 400, client: clientMetadataOf(ctx),
+      });
     },
     async logoutSource(ctx, form) {
       // The engine hands us its form (action + xsrf token); we render our own markup with the same two values.
@@ -32,14 +41,34 @@ export function createEnginePages(pages: Pages, subjectFor?: SubjectFor): Engine
       // OpenID Connect RP-Initiated Logout 1.0 §2 leaves the confirmation to the OP: a hint that names this very
       // session (its sid for that client) is the RP asking for its own user's sign-out, so no question is asked.
       const template = hintNamesThisSession(ctx, subjectFor) ? 'pages/logout-auto' : 'pages/logout';
-      pages.render(ctx, template, { action, xsrf, clientName }, { redirectUri });
+      if (client) ctx.cookies.set(logoutClientCookie, client.clientId, cookieOptions(ctx));
+      pages.render(ctx, template, { action, xsrf, clientName }, { redirectUri, client: clientMetadataOf(ctx), uiLocales: uiLocalesOf(ctx) });
     },
     async postLogoutSuccessSource(ctx) {
-      const client = ctx.oidc.client;
+      const noted = ctx.oidc.client ? undefined : ctx.cookies.get(logoutClientCookie, { signed: true });
+      const client = ctx.oidc.client ?? (noted ? await ctx.oidc.provider.Client.find(noted).catch(() => undefined) : undefined);
+      if (noted) ctx.cookies.set(logoutClientCookie, null, cookieOptions(ctx));
       const metadata = client ? (client.metadata() as Record<string, string | undefined>) : undefined;
-      pages.render(ctx, 'pages/logged-out', { clientName: metadata?.client_name ?? client?.clientId, clientUri: metadata?.client_uri });
+      pages.render(ctx, 'pages/logged-out', { clientName: metadata?.client_name ?? client?.clientId, clientUri: metadata?.client_uri }, {
+        client: metadata, uiLocales: uiLocalesOf(ctx),
+      });
     },
   };
+}
+
+/** The client of the engine's request, when it found one: its branding goes on the page (src/branding). */
+function clientMetadataOf(ctx: KoaContextWithOIDC): Record<string, unknown> | undefined {
+  try {
+    return ctx.oidc?.client?.metadata() as Record<string, unknown> | undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** RP-Initiated Logout 1.0 §2 passes `ui_locales` to the logout page, like an authorization request. */
+function uiLocalesOf(ctx: KoaContextWithOIDC): string | undefined {
+  const value = (ctx.oidc?.params as Record<string, unknown> | undefined)?.ui_locales;
+  return typeof value === 'string' ? value : undefined;
 }
 
 /**

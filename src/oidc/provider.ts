@@ -6,7 +6,7 @@ import { defaultManagementResource, resourceServerInfo, resourceServerScopes } f
 import { createInteractionPolicy, type PolicyHooks } from './policy/interaction-policy.ts';
 import { ADD_FACTOR_PARAM } from './policy/mfa.prompt.ts';
 import { loadGrant } from './grants.ts';
-import { CLIENT_METADATA_EXTENSIONS, validateClientExtension } from './client-metadata.ts';
+import { CLIENT_METADATA_EXTENSIONS, validateClientExtension, validateWholeClient } from './client-metadata.ts';
 import { wireEngineEvents } from './engine-events.ts';
 import { pairwiseConfiguration } from './pairwise.ts';
 import { FRONTCHANNEL_DISCOVERY, FRONTCHANNEL_METADATA, frontchannelMetadataProblem, includeSidForFrontchannel } from './frontchannel-logout.ts';
@@ -107,7 +107,8 @@ export function createProvider(deps: ProviderDeps): Provider {
         const problem = validateClientExtension(key, value)
           ?? frontchannelMetadataProblem(key, value, metadata as { redirect_uris?: unknown }, config.nodeEnv !== 'production')
           // The FAPI 2.0 grade is a promise about the whole client: checked against all of its metadata.
-          ?? (key === 'security_profile' && value === 'fapi2' ? fapi2MetadataProblem(metadata as Record<string, unknown>) : undefined);
+          ?? (key === 'security_profile' && value === 'fapi2' ? fapi2MetadataProblem(metadata as Record<string, unknown>) : undefined)
+          ?? validateWholeClient(key, metadata as Record<string, unknown>, { allowHttp: config.nodeEnv !== 'production' });
         if (problem) throw new errors.InvalidClientMetadata(problem);
       },
     },

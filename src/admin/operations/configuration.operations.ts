@@ -3,7 +3,7 @@ import { newVersionSchema, publicVersion, toNewVersion } from '../../consents/le
 import { documentId } from '../../consents/legal-metadata.ts';
 import { attributeMapping, nameIdFormat } from '../../saml/idp/sp-registry.service.ts';
 import { defineOperation, type Operation } from '../operation.ts';
-import { clientSchema, connectorSchema, legalVersionSchema, metadataSchema, samlSpSchema } from '../schemas.ts';
+import { clientMetadataSchema, clientSchema, connectorSchema, legalVersionSchema, metadataSchema, samlSpSchema } from '../schemas.ts';
 import type { AdminDeps } from './admin-deps.ts';
 
 // What the IdP federates with: OIDC clients, SAML service providers, upstream connectors, and the legal documents
@@ -23,6 +23,8 @@ const spBody = z.object({
   sign_response: z.boolean().default(false),
   allow_idp_initiated: z.boolean().default(false),
   first_party: z.boolean().default(false),
+  branding: z.record(z.string(), z.unknown()).optional()
+    .describe('client metadata that brands the SP\'s pages: client_name#ja, logo_uri, branding_primary_color, login_methods ...'),
 }).strict();
 
 const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
@@ -39,7 +41,7 @@ export function configurationOperations(deps: AdminDeps): Operation[] {
     defineOperation({
       operationId: 'createClient', method: 'post', path: '/clients', tag: 'Clients', access: 'write',
       summary: 'Register an OIDC client (RFC 7591 metadata plus our extensions); the answer holds the secret, once',
-      body: metadataSchema,
+      body: clientMetadataSchema,
       responses: [{ status: 201, description: 'The stored client, with client_id and client_secret', schema: clientSchema }],
       handle: async ({ body, baseUrl }) => {
         const created = await clients.add(body);
@@ -54,7 +56,7 @@ export function configurationOperations(deps: AdminDeps): Operation[] {
     }),
     defineOperation({
       operationId: 'updateClient', method: 'patch', path: '/clients/{id}', tag: 'Clients', access: 'write',
-      summary: 'Change client metadata (a key set to null is removed)', params: clientParams, body: metadataSchema,
+      summary: 'Change client metadata (a key set to null is removed)', params: clientParams, body: clientMetadataSchema,
       responses: [{ status: 200, description: 'The changed client', schema: clientSchema }],
       handle: async ({ params, body }) => clients.update(params.id, body),
     }),
@@ -87,7 +89,7 @@ export function configurationOperations(deps: AdminDeps): Operation[] {
         const { metadataXml: _xml, _id, ...stored } = await sps.add(body.metadata_xml, {
           attributes: body.attributes, nameIdFormat: body.nameid_format ? nameIdFormat(body.nameid_format) : undefined,
           encryptAssertions: body.encrypt_assertions, signResponse: body.sign_response,
-          allowIdpInitiated: body.allow_idp_initiated, firstParty: body.first_party,
+          allowIdpInitiated: body.allow_idp_initiated, firstParty: body.first_party, branding: body.branding,
         });
         return { $status: 201, $body: { entityId: _id, ...stored } };
       },

@@ -27,7 +27,7 @@ export function createEmailOtpFactor(deps: EmailOtpDeps): Factor {
   async function send(kind: ChallengeKind, request: FactorRequest) {
     const code = String(randomInt(0, 1_000_000)).padStart(6, '0');
     await deps.challenges.put(kind, request.scope, request.account.id, digest(request.account.id, code), deps.ttlSeconds);
-    await deps.mailer.send('mfa-code', request.account.email, request.locale, { code, minutes: Math.max(1, Math.round(deps.ttlSeconds / 60)) });
+    await deps.mailer.send('mfa-code', request.account.email, request.locale, { code, minutes: Math.max(1, Math.round(deps.ttlSeconds / 60)), brand: request.brand });
     return { kind: 'code' as const, sentTo: maskEmail(request.account.email) };
   }
 

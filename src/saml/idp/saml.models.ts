@@ -36,6 +36,8 @@ export interface SamlSpDocument {
     signResponse: boolean;
     allowIdpInitiated: boolean;
     firstParty: boolean;
+    /** Branding of the SP's pages (client metadata of its internal client: client_name#ja, logo_uri, colours ...). */
+    branding?: Record<string, unknown>;
   };
   createdAt: Date;
   updatedAt: Date;

@@ -9,6 +9,7 @@ import { certificatesOf, spEntity, type SpEntity } from './saml-lib.ts';
 import { ATTRNAME_FORMAT, NAMEID, NAMEID_FORMATS } from './saml-constants.ts';
 import type { AttributeRelease, NameFormatName, SamlSpDocument, SamlSpModel } from './saml.models.ts';
 import { parseSpMetadata } from './sp-metadata.parser.ts';
+import { spBrandingMembers } from '../../branding/branding-metadata.ts';
 
 // The registry of partner SPs. Each SP is also an internal OIDC client of our own engine (DESIGN.md: the SAML
 // side is a client of the engine), so sign-in, MFA, profile completion and consent apply to it unchanged.
@@ -56,6 +57,8 @@ export interface SpOptions {
   signResponse?: boolean;
   allowIdpInitiated?: boolean;
   firstParty?: boolean;
+  /** Client metadata that brands the SP's sign-in pages (src/branding): client_name#ja, logo_uri, colours ... */
+  branding?: Record<string, unknown>;
 }
 
 export const clientIdFor = (entityId: string) => `saml-${createHash('sha256').update(entityId).digest('base64url').slice(0, 32)}`;
@@ -102,15 +105,22 @@ export function createSpRegistry(deps: { model: SamlSpModel; clients: ClientServ
         throw new AppError('saml.metadata_invalid: AuthnRequestsSigned without a signing certificate', 400);
       }
       const clientId = clientIdFor(metadata.entityId);
+      const { branding, unknown } = spBrandingMembers(options.branding ?? {});
+      if (unknown) throw new AppError(`saml.branding_invalid: ${unknown} is not a branding setting`, 400);
       await deps.clients.ensureInternal({
         client_id: clientId,
         client_name: metadata.name ?? metadata.entityId,
+        ...branding,
         redirect_uris: [`${deps.issuer}${SAML_CALLBACK_PATH}`],
         grant_types: ['authorization_code'],
         response_types: ['code'],
         token_endpoint_auth_method: 'none',
         scope: scopesFor(attributes),
         first_party: options.firstParty ?? false,
+      }).catch((error: { error?: string; error_description?: string }) => {
+        // The engine validated the branding with the rest of the metadata: its sentence names the key.
+        if (error.error !== 'invalid_client_metadata') throw error;
+        throw new AppError(`saml.branding_invalid: ${error.error_description}`, 400, { cause: error });
       });
       const now = new Date();
       const doc: SamlSpDocument = {
@@ -123,6 +133,7 @@ export function createSpRegistry(deps: { model: SamlSpModel; clients: ClientServ
           signResponse: options.signResponse ?? false,
           allowIdpInitiated: options.allowIdpInitiated ?? false,
           firstParty: options.firstParty ?? false,
+          ...(Object.keys(branding).length ? { branding } : {}),
         },
         createdAt: now, updatedAt: now,
       };

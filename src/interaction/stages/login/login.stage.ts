@@ -52,7 +52,7 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
 
   async function signedIn(stage: StageContext, account: Account) {
     if (!account.emailVerified && deps.config.accounts.requireVerifiedEmail) {
-      await deps.accounts.sendVerification(account, { ip: stage.ctx.ip, locale: stage.locale });
+      await deps.accounts.sendVerification(account, { ip: stage.ctx.ip, locale: stage.locale, brand: stage.brand });
       // The stamp is read after authenticate(), which may just have rehashed the password.
       stage.pending.set(waitingSignIn.value(account._id, await deps.passwordStamp(account._id)));
       showVerify(stage, account.email);

@@ -33,6 +33,7 @@ export const mfaRequest = (stage: StageContext): MfaRequest => ({
   locale: stage.locale,
   ip: stage.ctx.ip,
   client: stage.interaction.client.clientId,
+  brand: stage.brand,
 });
 
 /** Factors that may answer this challenge: the decision's, plus recovery codes where MFA (not more) is asked. */

@@ -18,7 +18,7 @@ export function createForgotPasswordStage(deps: { accounts: AccountService }): S
         async handle(stage) {
           try {
             const input = parseForm(forgotForm, stage.form, 'forgot');
-            await deps.accounts.requestPasswordReset(input.email, { ip: stage.ctx.ip, locale: stage.locale });
+            await deps.accounts.requestPasswordReset(input.email, { ip: stage.ctx.ip, locale: stage.locale, brand: stage.brand });
             stage.render('forgot-password-sent', { email: input.email, loginUrl: `/interaction/${stage.interaction.uid}` });
           } catch (error) {
             const failure = formError(stage.ctx, error);

@@ -45,7 +45,7 @@ export function createRegisterStage(deps: { accounts: AccountService; pageExtens
             const name = checked.values.name as string | undefined;
             const account = await deps.accounts.register(
               { email: input.email, password: input.password, profile: name ? { name } : undefined },
-              { ip: stage.ctx.ip, locale: stage.locale },
+              { ip: stage.ctx.ip, locale: stage.locale, brand: stage.brand },
             );
             // Waiting for the code with the password just chosen (see login.stage.ts).
             if (account) stage.pending.set(waitingSignIn.value(account._id, stampOf(account.passwordHash)));
