@@ -38,6 +38,15 @@ export const webhooksCommands: CommandGroup = {
     positionals: 1, parse: id,
     run: (deliveryId, store) => withContainer(store, (c) => c.events.webhooks.replay(deliveryId, actor())),
   }),
+  // A paused subscription keeps its place in the event log: enabling it again delivers what happened meanwhile.
+  enable: defineCommand<string>({
+    usage: 'webhooks enable <id>', summary: 'resume deliveries (from where the subscription stopped)', positionals: 1, parse: id,
+    run: (webhookId, store) => withContainer(store, (c) => c.events.webhooks.setEnabled(webhookId, true, actor())),
+  }),
+  disable: defineCommand<string>({
+    usage: 'webhooks disable <id>', summary: 'pause deliveries; events wait in the log until it is enabled again', positionals: 1, parse: id,
+    run: (webhookId, store) => withContainer(store, (c) => c.events.webhooks.setEnabled(webhookId, false, actor())),
+  }),
   'rotate-secret': defineCommand<string>({
     usage: 'webhooks rotate-secret <id>', summary: 'new signing secret; the old one keeps signing beside it during webhooks.secretOverlapSeconds',
     positionals: 1, parse: id,

@@ -222,7 +222,7 @@ describe('webhooks', () => {
     expect((await api.call('getWebhook', { params: { id: created.body.id } })).status).toBe(404);
   });
 
-  test('idp webhooks add|list|deliveries|rotate-secret|replay|remove', async () => {
+  test('idp webhooks add|list|deliveries|disable|enable|rotate-secret|replay|remove', async () => {
     const env = cliEnvFor(app, TEST_SECRETS);
     env.IDP_WEBHOOKS_ALLOW_PRIVATE_TARGETS = 'true';
     const added = await runIdp(['webhooks', 'add', '--url', receiver.url, '--events', 'user.*,consent.*'], env);
@@ -239,6 +239,14 @@ describe('webhooks', () => {
     expect(deliveries[0]).toMatchObject({ outcome: 'delivered', statusCode: 200, eventType: 'user.created' });
     const replay = JSON.parse((await runIdp(['webhooks', 'replay', deliveries[0].id], env)).stdout);
     expect(replay).toMatchObject({ outcome: 'replayed', eventId: deliveries[0].eventId });
+    // Paused: a change waits in the event log; resumed: it arrives, nothing skipped.
+    expect(JSON.parse((await runIdp(['webhooks', 'disable', created.id], env)).stdout)).toMatchObject({ enabled: false });
+    const before = receiver.received.length;
+    const paused = await app.container.accounts.createByAdmin({ email: 'cli.hook.paused@example.jp', password, verified: true });
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    expect(receiver.received.length).toBe(before);
+    expect(JSON.parse((await runIdp(['webhooks', 'enable', created.id], env)).stdout)).toMatchObject({ enabled: true });
+    await receiver.waitFor(() => receiver.accepted().some((r) => r.body.type === 'user.created' && r.body.data.accountId === paused._id), 30_000);
     const rotated = JSON.parse((await runIdp(['webhooks', 'rotate-secret', created.id], env)).stdout);
     expect(rotated.secret).not.toBe(created.secret);
     expect((await runIdp(['webhooks', 'remove', created.id], env)).status).toBe(0);

@@ -54,6 +54,13 @@ export function webhookOperations({ webhooks }: AdminDeps): Operation[] {
       },
     }),
     defineOperation({
+      operationId: 'setWebhookEnabled', method: 'put', path: '/webhooks/{id}/enabled', tag: 'Webhooks', access: 'write',
+      summary: 'Pause (false) or resume (true) deliveries; a paused subscription keeps its place in the event log', params: idParams,
+      body: z.object({ enabled: z.boolean() }).strict(),
+      responses: [{ status: 200, description: 'The subscription', schema: webhookSchema }],
+      handle: async ({ params, body, actor }) => webhooks.setEnabled(params.id, body.enabled, actor),
+    }),
+    defineOperation({
       operationId: 'rotateWebhookSecret', method: 'post', path: '/webhooks/{id}/secret', tag: 'Webhooks', access: 'write',
       summary: 'New signing secret; the previous one keeps signing beside it for webhooks.secretOverlapSeconds', params: idParams,
       responses: [{ status: 200, description: 'The subscription with its new secret', schema: webhookSchema }],
