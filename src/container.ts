@@ -89,13 +89,17 @@ export async function createContainer(config: Config, connection: Connection, mo
 
   // The signing key collection is watched too: a rotation by the CLI or another instance reloads the key set here
   // at once (server.ts), not only at the next poll.
-  const caches = createChangeCaches(db, [...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION, models.SigningKey.collection.collectionName], logger);
+  // Connectors and legal documents: read on every sign-in page or sign-in to a client with documents, rarely written.
+  const caches = createChangeCaches(db, [
+    ...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION, models.SigningKey.collection.collectionName,
+    models.Connector.collection.collectionName, models.LegalDocument.collection.collectionName,
+  ], logger);
   const Adapter = createMongoAdapterClass(db, caches);
   const accountRepository = createAccountRepository(models.Account);
   const enginePages = createEnginePages(pages);
   const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit });
   // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
-  const profileCapability = createProfileCapability({ config, models, audit, keyStore });
+  const profileCapability = createProfileCapability({ config, models, audit, keyStore, caches });
   const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
   const buildProvider = async () => createProvider({
     config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger, audit, groupNames: groups.namesOf,
@@ -128,7 +132,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   });
 
   const federation = createFederation({
-    config, models, accounts: accountRepository, claims, hasher, mailer, limits, audit, provider: currentProvider,
+    config, models, accounts: accountRepository, claims, hasher, mailer, limits, audit, provider: currentProvider, caches,
   });
   const stages = createStageRegistry([
     createLoginStage({ config, accounts, passwordStamp: createPasswordStamp(accountRepository), audit, pageExtensions: [federation.loginExtension] }),

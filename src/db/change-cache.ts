@@ -13,8 +13,18 @@ export interface DocumentCache<T> {
   evict(id: string): void;
 }
 
+/** Values derived from a whole collection (a filtered list, documents looked up by another field). */
+export interface DerivedCache<T> {
+  get(key: string): T | undefined;
+  set(key: string, value: T): void;
+  /** This process changed the collection: drop every derived value at once (the stream would, a moment later). */
+  clear(): void;
+}
+
 export interface ChangeCaches {
   for<T>(collection: string): DocumentCache<T>;
+  /** A cache of values derived from `collection`, all dropped on any change to it (seen on the stream or made here). */
+  derived<T>(collection: string): DerivedCache<T>;
   /**
    * Calls `listener` on every change to a watched collection seen on the stream (this process's writes included),
    * and when the stream comes back after an outage (changes may have been missed): for state derived from a whole
@@ -27,6 +37,7 @@ export interface ChangeCaches {
 
 export function createChangeCaches(db: mongo.Db, collections: string[], logger: Logger, maxEntries = 10_000): ChangeCaches {
   const maps = new Map(collections.map((name) => [name, new Map<string, unknown>()]));
+  const derivedMaps = new Map(collections.map((name) => [name, new Map<string, unknown>()]));
   /** Counts evictions per collection (see `set`). */
   const generations = new Map(collections.map((name) => [name, 0]));
   const generationOf = (name: string) => generations.get(name) ?? 0;
@@ -42,6 +53,7 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
     for (const [name, map] of maps) {
       bump(name);
       map.clear();
+      derivedMaps.get(name)!.clear();
     }
   };
   const down = () => {
@@ -68,6 +80,7 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
       const map = maps.get(name);
       if (!map) return;
       bump(name);
+      derivedMaps.get(name)!.clear();
       const id = change.documentKey?._id;
       if (typeof id === 'string') map.delete(id);
       else map.clear();
@@ -104,6 +117,30 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
           if (map.size > maxEntries) map.delete(map.keys().next().value!);
         },
         evict: (id) => { bump(collection); map.delete(id); },
+      };
+    },
+    derived<T>(collection: string): DerivedCache<T> {
+      const map = derivedMaps.get(collection) as Map<string, T> | undefined;
+      if (!map) throw new Error(`no change cache for ${collection}`);
+      // As in `for`: a value computed from reads that started before a change is not kept.
+      const misses = new Map<string, number>();
+      return {
+        get(key) {
+          if (!live) return undefined;
+          const value = map.get(key);
+          if (value !== undefined) return value;
+          if (misses.size >= maxEntries) misses.clear();
+          misses.set(key, generationOf(collection));
+          return undefined;
+        },
+        set(key, value) {
+          const since = misses.get(key);
+          misses.delete(key);
+          if (!live || since !== generationOf(collection)) return;
+          map.set(key, value);
+          if (map.size > maxEntries) map.delete(map.keys().next().value!);
+        },
+        clear: () => { bump(collection); map.clear(); },
       };
     },
     onChange(collection, listener) {
