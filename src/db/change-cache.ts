@@ -9,14 +9,23 @@ import type { Logger } from '../ops/logger.ts';
 
 export interface DocumentCache<T> {
   get(id: string): T | undefined;
-  set(id: string, value: T): void;
+  /**
+   * Keeps a document read after a `get(id)` that missed, or after `since` (a `mark()` taken before the read, for a
+   * document found by another field): not when anything in the collection was evicted since.
+   */
+  set(id: string, value: T, since?: number): void;
   evict(id: string): void;
+  /** A point in the collection's change history, for `set` after a read not preceded by `get(id)`. */
+  mark(): number;
+  /** This process changed documents it cannot name: every one is dropped. */
+  clear(): void;
 }
 
 /** Values derived from a whole collection (a filtered list, documents looked up by another field). */
 export interface DerivedCache<T> {
   get(key: string): T | undefined;
-  set(key: string, value: T): void;
+  /** As DocumentCache#set; `since` may be a mark() of the collection's document cache (one history per collection). */
+  set(key: string, value: T, since?: number): void;
   /** This process changed the collection: drop every derived value at once (the stream would, a moment later). */
   clear(): void;
 }
@@ -68,7 +77,8 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
 
   function watch() {
     if (closed) return;
-    stream = db.watch([{ $match: { 'ns.coll': { $in: collections } } }]);
+    // Only what eviction needs: an insert or replace would otherwise bring its whole document to every instance.
+    stream = db.watch([{ $match: { 'ns.coll': { $in: collections } } }, { $project: { ns: 1, documentKey: 1, operationType: 1 } }]);
     // The first resume token means the server-side cursor exists: from then on no change can be missed.
     stream.once('resumeTokenChanged', () => {
       live = true;
@@ -109,14 +119,16 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
           misses.set(id, generationOf(collection));
           return undefined;
         },
-        set(id, value) {
-          const since = misses.get(id);
+        set(id, value, mark) {
+          const since = mark ?? misses.get(id);
           misses.delete(id);
           if (!live || since !== generationOf(collection)) return;
           map.set(id, value);
           if (map.size > maxEntries) map.delete(map.keys().next().value!);
         },
         evict: (id) => { bump(collection); map.delete(id); },
+        mark: () => generationOf(collection),
+        clear: () => { bump(collection); map.clear(); },
       };
     },
     derived<T>(collection: string): DerivedCache<T> {
@@ -133,8 +145,8 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
           misses.set(key, generationOf(collection));
           return undefined;
         },
-        set(key, value) {
-          const since = misses.get(key);
+        set(key, value, mark) {
+          const since = mark ?? misses.get(key);
           misses.delete(key);
           if (!live || since !== generationOf(collection)) return;
           map.set(key, value);
