@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { createAccountClaim } from './accounts/account-claim.service.ts';
 import { createPasswordStamp } from './accounts/password-stamp.ts';
 import { createAccountRepository } from './accounts/account.repository.ts';
+import { createAccountCache } from './accounts/account-cache.ts';
 import { createAccountService } from './accounts/account.service.ts';
 import { createPasswordHasher } from './accounts/password.hasher.ts';
 import { createLegacyCredentials } from './accounts/legacy-credentials.ts';
@@ -92,12 +93,16 @@ export async function createContainer(config: Config, connection: Connection, mo
   // Connectors and legal documents: read on every sign-in page or sign-in to a client with documents, rarely written.
   const caches = createChangeCaches(db, [
     ...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION, models.SigningKey.collection.collectionName,
-    models.Connector.collection.collectionName, models.LegalDocument.collection.collectionName,
+    models.Connector.collection.collectionName, models.LegalDocument.collection.collectionName, models.Account.collection.collectionName,
+    models.MfaFactor.collection.collectionName,
   ], logger);
   const Adapter = createMongoAdapterClass(db, caches);
-  const accountRepository = createAccountRepository(models.Account);
+  const accountCollection = models.Account.collection.collectionName;
+  const accountRepository = createAccountRepository(models.Account, createAccountCache(
+    models.Account.collection, caches.for(accountCollection), caches.derived(accountCollection),
+  ));
   const enginePages = createEnginePages(pages);
-  const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit });
+  const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit, caches });
   // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
   const profileCapability = createProfileCapability({ config, models, audit, keyStore, caches });
   const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
