@@ -3,7 +3,7 @@ import type { Audit } from '../../ops/audit.ts';
 import type { DeviceDocument } from '../device/device.model.ts';
 import type { DeviceService } from '../device/device.service.ts';
 import type { MfaFacts, RiskAssessor } from '../mfa-policy.service.ts';
-import type { RiskDecisionModel, RiskProfileModel } from './risk.model.ts';
+import type { RiskDecisionModel, RiskProfileDocument, RiskProfileModel } from './risk.model.ts';
 import { computeSignals, networkOf, parseCoordinates, scoreOf } from './risk-signals.ts';
 
 // The adaptive check (issue 5 item 8): at each sign-in, signals -> weighted score -> MFA when it reaches the
@@ -51,7 +51,7 @@ export function createRiskService(deps: RiskServiceDeps) {
     await Promise.allSettled([...pending]);
     const deviceId = deviceOf(facts);
     const [profile, device] = await Promise.all([
-      deps.profiles.findById(facts.accountId).lean().exec(), deviceRecordOf(facts, deviceId),
+      deps.profiles.collection.findOne<RiskProfileDocument>({ _id: facts.accountId as never }), deviceRecordOf(facts, deviceId),
     ]);
     const geo = geoOf(facts);
     const signals = computeSignals({ now: new Date(), ip: facts.request.ip, knownDevice: Boolean(device), ...geo, profile }, risk);
@@ -86,14 +86,15 @@ export function createRiskService(deps: RiskServiceDeps) {
     async recordSignIn(facts) {
       const deviceId = deviceOf(facts);
       const { country, coordinates } = geoOf(facts);
-      await deps.profiles.updateOne({ _id: facts.accountId }, [{
+      // The driver's update (a pipeline: mongoose would not cast it anyway), once per sign-in.
+      await deps.profiles.collection.updateOne({ _id: facts.accountId as never }, [{
         $set: {
           networks: { $slice: [{ $setUnion: [{ $ifNull: ['$networks', []] }, [networkOf(facts.request.ip)]] }, -MAX_REMEMBERED] },
           countries: country ? { $setUnion: [{ $ifNull: ['$countries', []] }, [country]] } : { $ifNull: ['$countries', []] },
           lastSignIn: { at: '$$NOW', ...(country ? { country } : {}), ...(coordinates ?? {}) },
           failures: [],
         },
-      }], { upsert: true }).exec();
+      }], { upsert: true });
       await deps.devices.bind(deviceId, facts.accountId, facts.request.userAgent);
     },
     /** A failed attempt on the account (from the audit stream); awaited before the next assessment in this process. */
