@@ -73,7 +73,7 @@ async function traffic(engine: MeasuredProcess, until: number, counts: Record<st
 }
 
 async function main() {
-  const replSet = await MongoMemoryReplSet.create({ replSet: { count: 1, storageEngine: 'wiredTiger', ip: '127.0.0.1' } });
+  const replSet = await MongoMemoryReplSet.create({ replSet: { count: 1, storageEngine: 'wiredTiger', ip: '127.0.0.1' }, instanceOpts: [{ launchTimeout: 60_000 }] });
   const engine = new MeasuredProcess(path.join(import.meta.dirname, 'idp-process.ts'), { BENCH_MONGO_URI: replSet.getUri(), BENCH_DB_NAME: 'idp_soak' }, []);
   try {
     await engine.ready(120_000);

@@ -3,7 +3,7 @@ import type { Connection } from 'mongoose';
 import { createAccountClaim } from './accounts/account-claim.service.ts';
 import { createPasswordStamp } from './accounts/password-stamp.ts';
 import { createAccountRepository } from './accounts/account.repository.ts';
-import { createAccountCache } from './accounts/account-cache.ts';
+import { ACCOUNT_BOOKKEEPING_FIELDS, createAccountCache } from './accounts/account-cache.ts';
 import { createAccountService } from './accounts/account.service.ts';
 import { createPasswordHasher } from './accounts/password.hasher.ts';
 import { createLegacyCredentials } from './accounts/legacy-credentials.ts';
@@ -99,7 +99,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const Adapter = createMongoAdapterClass(db, caches);
   const accountCollection = models.Account.collection.collectionName;
   const accountRepository = createAccountRepository(models.Account, createAccountCache(
-    models.Account.collection, caches.for(accountCollection), caches.derived(accountCollection),
+    models.Account.collection, caches.for(accountCollection, { patchable: ACCOUNT_BOOKKEEPING_FIELDS }), caches.derived(accountCollection),
   ));
   const enginePages = createEnginePages(pages);
   const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit, caches });

@@ -10,6 +10,14 @@ import type { AccountDocument } from './account.model.ts';
 // hooked on the one collection handle they all go through (the model's collection: mongoose queries, document saves
 // and direct driver calls alike), not at each call site.
 
+/** Updated by a sign-in and by nothing that a derived value (the email pointer) or a security decision depends on. */
+export const ACCOUNT_BOOKKEEPING_FIELDS = ['profiling.signIns', 'lastLoginAt'];
+
+const isSignInCount = (update: unknown): boolean => {
+  const inc = (update as { $inc?: Record<string, unknown> } | undefined)?.$inc;
+  return Object.keys(update ?? {}).length === 1 && inc !== undefined && Object.keys(inc).length === 1 && inc['profiling.signIns'] === 1;
+};
+
 export interface AccountCache {
   /** The account, from the cache or through `read` (then kept when nothing changed meanwhile). */
   byId(id: string, read: () => Promise<AccountDocument | null>): Promise<AccountDocument | null>;
@@ -23,10 +31,18 @@ export interface AccountCache {
  * Callers get copies: the cached document stays as stored, whatever they do with theirs.
  */
 export function createAccountCache(collection: unknown, documents: DocumentCache<AccountDocument>, emails: DerivedCache<string>): AccountCache {
-  evictOnWrite(collection, ({ kind, filter }) => {
+  evictOnWrite(collection, ({ kind, filter, update, phase }) => {
     // An insert names no cached account (a new id; an email entry is checked against the account it names).
     if (kind === 'insert') return;
     const id = filter?._id;
+    // The sign-in count (profile.repository.ts countSignIn), on every sign-in: applied to the cached copy once
+    // written, rather than evicting the account that the token exchange is about to read again.
+    if (typeof id === 'string' && isSignInCount(update) && phase !== 'failed') {
+      documents.patch(id, (account) => {
+        if (phase === 'done') account.profiling = { ...account.profiling, signIns: (account.profiling?.signIns ?? 0) + 1 };
+      });
+      return;
+    }
     if (typeof id === 'string') {
       documents.evict(id);
       return;

@@ -19,6 +19,37 @@ export interface DocumentCache<T> {
   mark(): number;
   /** This process changed documents it cannot name: every one is dropped. */
   clear(): void;
+  /** This process changed only fields declared `patchable`: `change` applies the same to the cached copy, if any. */
+  patch(id: string, change: (value: T) => void): void;
+}
+
+export interface DocumentCacheOptions {
+  /**
+   * Bookkeeping fields (dotted paths, e.g. `profiling.signIns`) whose updates are applied to the cached copy instead of
+   * evicting it, from the update event's `updatedFields`: a counter bumped on every sign-in would otherwise evict the
+   * account at every sign-in. Values derived from the collection must not depend on them (they are not cleared).
+   */
+  patchable?: string[];
+}
+
+type ChangeEvent = {
+  ns?: { coll?: string };
+  documentKey?: { _id?: unknown };
+  operationType?: string;
+  updateDescription?: { updatedFields?: Record<string, unknown>; removedFields?: string[]; truncatedArrays?: unknown[] };
+};
+
+/** Sets `a.b.c` paths on a plain document (the update event's updatedFields). */
+function applyPaths(document: Record<string, unknown>, fields: Record<string, unknown>): void {
+  for (const [path, value] of Object.entries(fields)) {
+    const parts = path.split('.');
+    let node = document;
+    for (const part of parts.slice(0, -1)) {
+      if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts.at(-1)!] = value;
+  }
 }
 
 /** Values derived from a whole collection (a filtered list, documents looked up by another field). */
@@ -31,7 +62,7 @@ export interface DerivedCache<T> {
 }
 
 export interface ChangeCaches {
-  for<T>(collection: string): DocumentCache<T>;
+  for<T>(collection: string, options?: DocumentCacheOptions): DocumentCache<T>;
   /** A cache of values derived from `collection`, all dropped on any change to it (seen on the stream or made here). */
   derived<T>(collection: string): DerivedCache<T>;
   /**
@@ -47,6 +78,17 @@ export interface ChangeCaches {
 export function createChangeCaches(db: mongo.Db, collections: string[], logger: Logger, maxEntries = 10_000): ChangeCaches {
   const maps = new Map(collections.map((name) => [name, new Map<string, unknown>()]));
   const derivedMaps = new Map(collections.map((name) => [name, new Map<string, unknown>()]));
+  const patchable = new Map<string, Set<string>>();
+  /** The updated fields of an update event that touches patchable fields only, else undefined. */
+  const patchOf = (name: string, change: ChangeEvent): Record<string, unknown> | undefined => {
+    const fields = patchable.get(name);
+    const description = change.updateDescription;
+    if (!fields || change.operationType !== 'update' || !description) return undefined;
+    if (description.removedFields?.length || description.truncatedArrays?.length) return undefined;
+    const updated = description.updatedFields ?? {};
+    const keys = Object.keys(updated);
+    return keys.length && keys.every((key) => fields.has(key)) ? updated : undefined;
+  };
   /** Counts evictions per collection (see `set`). */
   const generations = new Map(collections.map((name) => [name, 0]));
   const generationOf = (name: string) => generations.get(name) ?? 0;
@@ -78,20 +120,29 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
   function watch() {
     if (closed) return;
     // Only what eviction needs: an insert or replace would otherwise bring its whole document to every instance.
-    stream = db.watch([{ $match: { 'ns.coll': { $in: collections } } }, { $project: { ns: 1, documentKey: 1, operationType: 1 } }]);
+    stream = db.watch([
+      { $match: { 'ns.coll': { $in: collections } } },
+      { $project: { ns: 1, documentKey: 1, operationType: 1, updateDescription: 1 } },
+    ]);
     // The first resume token means the server-side cursor exists: from then on no change can be missed.
     stream.once('resumeTokenChanged', () => {
       live = true;
       for (const name of listeners.keys()) notify(name);
     });
-    stream.on('change', (change: { ns?: { coll?: string }; documentKey?: { _id?: unknown } }) => {
+    stream.on('change', (change: ChangeEvent) => {
       const name = change.ns?.coll ?? '';
       notify(name);
       const map = maps.get(name);
       if (!map) return;
       bump(name);
-      derivedMaps.get(name)!.clear();
       const id = change.documentKey?._id;
+      const patch = typeof id === 'string' ? patchOf(name, change) : undefined;
+      if (patch) {
+        const cached = map.get(id as string);
+        if (cached) applyPaths(cached as Record<string, unknown>, patch);
+        return;
+      }
+      derivedMaps.get(name)!.clear();
       if (typeof id === 'string') map.delete(id);
       else map.clear();
     });
@@ -104,9 +155,10 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
   watch();
 
   return {
-    for<T>(collection: string): DocumentCache<T> {
+    for<T>(collection: string, options: DocumentCacheOptions = {}): DocumentCache<T> {
       const map = maps.get(collection) as Map<string, T> | undefined;
       if (!map) throw new Error(`no change cache for ${collection}`);
+      if (options.patchable) patchable.set(collection, new Set(options.patchable));
       // A read that missed, went to MongoDB and came back after a change evicted the id must not put the old
       // document back: `set` caches only when nothing was evicted in this collection since that miss.
       const misses = new Map<string, number>();
@@ -129,6 +181,11 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
         evict: (id) => { bump(collection); map.delete(id); },
         mark: () => generationOf(collection),
         clear: () => { bump(collection); map.clear(); },
+        patch: (id, change) => {
+          bump(collection);
+          const cached = map.get(id);
+          if (cached) change(cached);
+        },
       };
     },
     derived<T>(collection: string): DerivedCache<T> {

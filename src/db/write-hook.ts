@@ -14,6 +14,10 @@ export interface Write {
   /** insert: new documents only; bulk: may touch any document; filtered: the documents `filter` selects. */
   kind: 'insert' | 'bulk' | 'filtered';
   filter?: Record<string, unknown>;
+  /** The update document of a filtered write (for a cache that applies a known bookkeeping update itself). */
+  update?: unknown;
+  /** Before it is sent, after it succeeded, or after it failed (then it may or may not have been applied). */
+  phase: 'before' | 'done' | 'failed';
 }
 
 export function evictOnWrite(collection: unknown, evict: (write: Write) => void): void {
@@ -22,12 +26,15 @@ export function evictOnWrite(collection: unknown, evict: (write: Write) => void)
     const original = handle[method];
     if (typeof original !== 'function') continue;
     handle[method] = function (this: unknown, first: unknown, ...rest: unknown[]) {
-      const write: Write = method.startsWith('insert') ? { kind: 'insert' }
-        : method === 'bulkWrite' ? { kind: 'bulk' } : { kind: 'filtered', filter: first as Record<string, unknown> };
-      evict(write);
+      const write: Omit<Write, 'phase'> = method.startsWith('insert') ? { kind: 'insert' }
+        : method === 'bulkWrite' ? { kind: 'bulk' } : { kind: 'filtered', filter: first as Record<string, unknown>, update: rest[0] };
+      evict({ ...write, phase: 'before' });
       const result = original.call(this, first, ...rest);
-      if (result instanceof Promise) return result.finally(() => evict(write));
-      return result;
+      if (!(result instanceof Promise)) return result;
+      return result.then(
+        (value: unknown) => { evict({ ...write, phase: 'done' }); return value; },
+        (error: unknown) => { evict({ ...write, phase: 'failed' }); throw error; },
+      );
     };
   }
 }
