@@ -3,6 +3,7 @@ import type { Connection } from 'mongoose';
 import { createAccountClaim } from './accounts/account-claim.service.ts';
 import { createPasswordStamp } from './accounts/password-stamp.ts';
 import { createAccountRepository } from './accounts/account.repository.ts';
+import { ACCOUNT_BOOKKEEPING_FIELDS, createAccountCache } from './accounts/account-cache.ts';
 import { createAccountService } from './accounts/account.service.ts';
 import { createPasswordHasher } from './accounts/password.hasher.ts';
 import { createLegacyCredentials } from './accounts/legacy-credentials.ts';
@@ -99,16 +100,24 @@ export async function createContainer(config: Config, connection: Connection, mo
 
   // The signing key collection is watched too: a rotation by the CLI or another instance reloads the key set here
   // at once (server.ts), not only at the next poll.
-  const caches = createChangeCaches(db, [...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION, models.SigningKey.collection.collectionName], logger);
+  // Connectors and legal documents: read on every sign-in page or sign-in to a client with documents, rarely written.
+  const caches = createChangeCaches(db, [
+    ...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION, models.SigningKey.collection.collectionName,
+    models.Connector.collection.collectionName, models.LegalDocument.collection.collectionName, models.Account.collection.collectionName,
+    models.MfaFactor.collection.collectionName,
+  ], logger);
   metrics.watchCaches(caches);
   const Adapter = createMongoAdapterClass(db, caches);
-  const accountRepository = createAccountRepository(models.Account);
+  const accountCollection = models.Account.collection.collectionName;
+  const accountRepository = createAccountRepository(models.Account, createAccountCache(
+    models.Account.collection, caches.for(accountCollection, { patchable: ACCOUNT_BOOKKEEPING_FIELDS }), caches.derived(accountCollection),
+  ));
   // One keyed hash for OIDC pairwise subjects and SAML persistent NameIDs (src/keys/pairwise-subject.ts).
   const pairwise = createPairwiseSubject(pairwiseSecretOf(config.secrets));
   const enginePages = createEnginePages(pages, { subjectFor: subjectFor(pairwise), cookiePrefix: config.cookies.prefix });
-  const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit });
+  const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit, caches });
   // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
-  const profileCapability = createProfileCapability({ config, models, audit, keyStore });
+  const profileCapability = createProfileCapability({ config, models, audit, keyStore, caches });
   const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
   // CIBA: the engine asks these hooks who the person is and how to reach them (src/ciba).
   const ciba = createCibaModule({ config, model: models.CibaApproval, accounts: accountRepository, mailQueue, audit });
@@ -145,7 +154,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   });
 
   const federation = createFederation({
-    config, models, accounts: accountRepository, claims, hasher, mailer, limits, audit, provider: currentProvider,
+    config, models, accounts: accountRepository, claims, hasher, mailer, limits, audit, provider: currentProvider, caches,
   });
   const stages = createStageRegistry([
     createLoginStage({ config, accounts, passwordStamp: createPasswordStamp(accountRepository), audit, pageExtensions: [federation.loginExtension] }),

@@ -6,6 +6,11 @@ export interface Snapshot {
   /** process.cpuUsage() of the IdP process, microseconds. */
   cpuUserUs: number;
   cpuSystemUs: number;
+  /**
+   * process.threadCpuUsage() (user + system) of the main JavaScript thread alone, microseconds: the process's CPU
+   * minus the libuv pool (argon2), the GC helper threads and the compiler threads.
+   */
+  cpuMainThreadUs: number;
   /** MongoDB commands started by the IdP's driver so far (0 for the bare engine: it has no database). */
   mongoCommands: number;
   /** The same, by command name (find, update, ...) and by "name collection" (find oidc_client, ...). */

@@ -32,6 +32,8 @@ export interface ScenarioResult {
   cpuMsPerOp: number;
   cpuUserMsPerOp: number;
   cpuSystemMsPerOp: number;
+  /** The main JavaScript thread's share of cpuMsPerOp (the rest: libuv pool with argon2, GC and compiler threads). */
+  cpuMainThreadMsPerOp: number;
   mongoCommandsPerOp: number;
   /** Per op, by command name (find, update, ...). */
   mongoCommandsPerOpByName: Record<string, number>;
@@ -118,6 +120,7 @@ export async function runScenario(engine: MeasuredProcess, spec: ScenarioSpec): 
     cpuMsPerOp: round((cpuUser + cpuSystem) / n, 3),
     cpuUserMsPerOp: round(cpuUser / n, 3),
     cpuSystemMsPerOp: round(cpuSystem / n, 3),
+    cpuMainThreadMsPerOp: round((after.cpuMainThreadUs - before.cpuMainThreadUs) / 1000 / n, 3),
     mongoCommandsPerOp: round((after.mongoCommands - before.mongoCommands) / n, 2),
     mongoCommandsPerOpByName: byName,
     mongoCommandsPerOpByCollection: byCollection,

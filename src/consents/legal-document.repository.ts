@@ -1,3 +1,4 @@
+import type { ChangeCaches } from '../db/change-cache.ts';
 import { AppError } from '../http/app-error.ts';
 import type { LegalDocumentModel, LegalDocumentVersion } from './legal-document.model.ts';
 
@@ -7,14 +8,20 @@ export type NewVersion = Omit<LegalDocumentVersion, '_id' | 'status' | 'seq' | '
 
 const isDuplicateKey = (error: unknown) => (error as { code?: number }).code === 11000;
 
-export function createLegalDocumentRepository(model: LegalDocumentModel) {
+/**
+ * `caches`: the published versions a client's documents policy names are read on every sign-in to that client; they
+ * are kept in the collection's change cache (db/change-cache.ts), dropped on any change here or on another instance.
+ */
+export function createLegalDocumentRepository(model: LegalDocumentModel, caches?: ChangeCaches) {
   const published = (filter: Record<string, unknown>) =>
     model.find({ ...filter, status: 'published' }).sort({ documentId: 1, seq: -1 }).lean<LegalDocumentVersion[]>().exec();
+  const publishedLists = caches?.derived<LegalDocumentVersion[]>(model.collection.collectionName);
 
   return {
     /** Adds or replaces a draft; refuses a version that is already published (same _id: the upsert collides). */
     async putDraft(input: NewVersion): Promise<LegalDocumentVersion> {
       const _id = `${input.documentId}@${input.version}`;
+      publishedLists?.clear();
       try {
         await model.replaceOne({ _id }, { ...input, _id, status: 'draft', createdAt: new Date() }, { upsert: true }).exec();
       } catch (error) {
@@ -35,6 +42,7 @@ export function createLegalDocumentRepository(model: LegalDocumentModel) {
           throw new AppError(exists ? `legal.version_published: ${_id}` : `legal.version_not_found: ${_id}`, exists ? 409 : 404);
         }
         if (latest && latest.kind !== draft.kind) throw new AppError(`legal.kind_mismatch: ${_id}`, 400);
+        publishedLists?.clear();
         try {
           const done = await model.findOneAndUpdate(
             { _id }, { $set: { status: 'published', seq: (latest?.seq ?? 0) + 1, publishedAt: new Date() } }, { new: true },
@@ -48,7 +56,14 @@ export function createLegalDocumentRepository(model: LegalDocumentModel) {
     },
 
     /** Published versions of these documents, newest first per document. */
-    publishedOf: (documentIds: string[]) => published({ documentId: { $in: documentIds } }),
+    async publishedOf(documentIds: string[]): Promise<LegalDocumentVersion[]> {
+      const key = JSON.stringify(documentIds);
+      const cached = publishedLists?.get(key);
+      if (cached) return [...cached];
+      const versions = await published({ documentId: { $in: documentIds } });
+      publishedLists?.set(key, versions);
+      return [...versions];
+    },
 
     find: (documentId: string, version: string) => model.findById(`${documentId}@${version}`).lean<LegalDocumentVersion>().exec(),
 

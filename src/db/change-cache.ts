@@ -9,12 +9,62 @@ import type { Logger } from '../ops/logger.ts';
 
 export interface DocumentCache<T> {
   get(id: string): T | undefined;
-  set(id: string, value: T): void;
+  /**
+   * Keeps a document read after a `get(id)` that missed, or after `since` (a `mark()` taken before the read, for a
+   * document found by another field): not when anything in the collection was evicted since.
+   */
+  set(id: string, value: T, since?: number): void;
   evict(id: string): void;
+  /** A point in the collection's change history, for `set` after a read not preceded by `get(id)`. */
+  mark(): number;
+  /** This process changed documents it cannot name: every one is dropped. */
+  clear(): void;
+  /** This process changed only fields declared `patchable`: `change` applies the same to the cached copy, if any. */
+  patch(id: string, change: (value: T) => void): void;
+}
+
+export interface DocumentCacheOptions {
+  /**
+   * Bookkeeping fields (dotted paths, e.g. `profiling.signIns`) whose updates are applied to the cached copy instead of
+   * evicting it, from the update event's `updatedFields`: a counter bumped on every sign-in would otherwise evict the
+   * account at every sign-in. Values derived from the collection must not depend on them (they are not cleared).
+   */
+  patchable?: string[];
+}
+
+type ChangeEvent = {
+  ns?: { coll?: string };
+  documentKey?: { _id?: unknown };
+  operationType?: string;
+  updateDescription?: { updatedFields?: Record<string, unknown>; removedFields?: string[]; truncatedArrays?: unknown[] };
+};
+
+/** Sets `a.b.c` paths on a plain document (the update event's updatedFields). */
+function applyPaths(document: Record<string, unknown>, fields: Record<string, unknown>): void {
+  for (const [path, value] of Object.entries(fields)) {
+    const parts = path.split('.');
+    let node = document;
+    for (const part of parts.slice(0, -1)) {
+      if (typeof node[part] !== 'object' || node[part] === null) node[part] = {};
+      node = node[part] as Record<string, unknown>;
+    }
+    node[parts.at(-1)!] = value;
+  }
+}
+
+/** Values derived from a whole collection (a filtered list, documents looked up by another field). */
+export interface DerivedCache<T> {
+  get(key: string): T | undefined;
+  /** As DocumentCache#set; `since` may be a mark() of the collection's document cache (one history per collection). */
+  set(key: string, value: T, since?: number): void;
+  /** This process changed the collection: drop every derived value at once (the stream would, a moment later). */
+  clear(): void;
 }
 
 export interface ChangeCaches {
-  for<T>(collection: string): DocumentCache<T>;
+  for<T>(collection: string, options?: DocumentCacheOptions): DocumentCache<T>;
+  /** A cache of values derived from `collection`, all dropped on any change to it (seen on the stream or made here). */
+  derived<T>(collection: string): DerivedCache<T>;
   /**
    * Calls `listener` on every change to a watched collection seen on the stream (this process's writes included),
    * and when the stream comes back after an outage (changes may have been missed): for state derived from a whole
@@ -29,6 +79,18 @@ export interface ChangeCaches {
 
 export function createChangeCaches(db: mongo.Db, collections: string[], logger: Logger, maxEntries = 10_000): ChangeCaches {
   const maps = new Map(collections.map((name) => [name, new Map<string, unknown>()]));
+  const derivedMaps = new Map(collections.map((name) => [name, new Map<string, unknown>()]));
+  const patchable = new Map<string, Set<string>>();
+  /** The updated fields of an update event that touches patchable fields only, else undefined. */
+  const patchOf = (name: string, change: ChangeEvent): Record<string, unknown> | undefined => {
+    const fields = patchable.get(name);
+    const description = change.updateDescription;
+    if (!fields || change.operationType !== 'update' || !description) return undefined;
+    if (description.removedFields?.length || description.truncatedArrays?.length) return undefined;
+    const updated = description.updatedFields ?? {};
+    const keys = Object.keys(updated);
+    return keys.length && keys.every((key) => fields.has(key)) ? updated : undefined;
+  };
   /** Counts evictions per collection (see `set`). */
   const generations = new Map(collections.map((name) => [name, 0]));
   const generationOf = (name: string) => generations.get(name) ?? 0;
@@ -45,6 +107,7 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
     for (const [name, map] of maps) {
       bump(name);
       map.clear();
+      derivedMaps.get(name)!.clear();
     }
   };
   const down = () => {
@@ -59,19 +122,30 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
 
   function watch() {
     if (closed) return;
-    stream = db.watch([{ $match: { 'ns.coll': { $in: collections } } }]);
+    // Only what eviction needs: an insert or replace would otherwise bring its whole document to every instance.
+    stream = db.watch([
+      { $match: { 'ns.coll': { $in: collections } } },
+      { $project: { ns: 1, documentKey: 1, operationType: 1, updateDescription: 1 } },
+    ]);
     // The first resume token means the server-side cursor exists: from then on no change can be missed.
     stream.once('resumeTokenChanged', () => {
       live = true;
       for (const name of listeners.keys()) notify(name);
     });
-    stream.on('change', (change: { ns?: { coll?: string }; documentKey?: { _id?: unknown } }) => {
+    stream.on('change', (change: ChangeEvent) => {
       const name = change.ns?.coll ?? '';
       notify(name);
       const map = maps.get(name);
       if (!map) return;
       bump(name);
       const id = change.documentKey?._id;
+      const patch = typeof id === 'string' ? patchOf(name, change) : undefined;
+      if (patch) {
+        const cached = map.get(id as string);
+        if (cached) applyPaths(cached as Record<string, unknown>, patch);
+        return;
+      }
+      derivedMaps.get(name)!.clear();
       if (typeof id === 'string') map.delete(id);
       else map.clear();
     });
@@ -84,9 +158,10 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
   watch();
 
   return {
-    for<T>(collection: string): DocumentCache<T> {
+    for<T>(collection: string, options: DocumentCacheOptions = {}): DocumentCache<T> {
       const map = maps.get(collection) as Map<string, T> | undefined;
       if (!map) throw new Error(`no change cache for ${collection}`);
+      if (options.patchable) patchable.set(collection, new Set(options.patchable));
       // A read that missed, went to MongoDB and came back after a change evicted the id must not put the old
       // document back: `set` caches only when nothing was evicted in this collection since that miss.
       const misses = new Map<string, number>();
@@ -101,14 +176,45 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
           misses.set(id, generationOf(collection));
           return undefined;
         },
-        set(id, value) {
-          const since = misses.get(id);
+        set(id, value, mark) {
+          const since = mark ?? misses.get(id);
           misses.delete(id);
           if (!live || since !== generationOf(collection)) return;
           map.set(id, value);
           if (map.size > maxEntries) map.delete(map.keys().next().value!);
         },
         evict: (id) => { bump(collection); map.delete(id); },
+        mark: () => generationOf(collection),
+        clear: () => { bump(collection); map.clear(); },
+        patch: (id, change) => {
+          bump(collection);
+          const cached = map.get(id);
+          if (cached) change(cached);
+        },
+      };
+    },
+    derived<T>(collection: string): DerivedCache<T> {
+      const map = derivedMaps.get(collection) as Map<string, T> | undefined;
+      if (!map) throw new Error(`no change cache for ${collection}`);
+      // As in `for`: a value computed from reads that started before a change is not kept.
+      const misses = new Map<string, number>();
+      return {
+        get(key) {
+          if (!live) return undefined;
+          const value = map.get(key);
+          if (value !== undefined) return value;
+          if (misses.size >= maxEntries) misses.clear();
+          misses.set(key, generationOf(collection));
+          return undefined;
+        },
+        set(key, value, mark) {
+          const since = mark ?? misses.get(key);
+          misses.delete(key);
+          if (!live || since !== generationOf(collection)) return;
+          map.set(key, value);
+          if (map.size > maxEntries) map.delete(map.keys().next().value!);
+        },
+        clear: () => { bump(collection); map.clear(); },
       };
     },
     onChange(collection, listener) {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { ChangeCaches } from '../db/change-cache.ts';
 import { AppError } from '../http/app-error.ts';
 import type { SecretBox } from '../keys/secret-box.ts';
 import { CONNECTOR_TYPES } from './connector-registry.ts';
@@ -54,9 +55,14 @@ function normalizeKeys(input: Record<string, unknown>): Record<string, unknown> 
   return out;
 }
 
-export function createConnectorService(deps: { models: FederationModels; box: SecretBox; issuer: string; allowHttp: boolean }) {
+export function createConnectorService(deps: {
+  models: FederationModels; box: SecretBox; issuer: string; allowHttp: boolean;
+  /** The connectors collection's change cache: the enabled list is read on every sign-in page (db/change-cache.ts). */
+  caches?: ChangeCaches;
+}) {
   const { Connector } = deps.models;
   const cache = new Map<string, { version: number; connector: Connector }>();
+  const lists = deps.caches?.derived<ConnectorRecord[]>(Connector.collection.collectionName);
 
   function toRecord(document: ConnectorDocument): ConnectorRecord {
     const options = { ...document.options };
@@ -118,6 +124,7 @@ export function createConnectorService(deps: { models: FederationModels; box: Se
     async add(raw: Record<string, unknown>) {
       const document = build(raw);
       try {
+        lists?.clear();
         const created = await Connector.create(document);
         return describe(created.toObject() as ConnectorDocument);
       } catch (error) {
@@ -130,15 +137,21 @@ export function createConnectorService(deps: { models: FederationModels; box: Se
       return documents.map(describe);
     },
     async remove(id: string) {
+      lists?.clear();
       const result = await Connector.deleteOne({ _id: id }).exec();
       if (result.deletedCount === 0) throw new AppError(`connector.not_found: ${id}`, 404);
       cache.delete(id);
     },
     /** Enabled connectors, in a stable order, optionally limited to the ids a client offers. */
     async enabled(only?: string[]): Promise<ConnectorRecord[]> {
+      const key = only ? JSON.stringify(only) : '*';
+      const cached = lists?.get(key);
+      if (cached) return [...cached];
       const filter = only ? { enabled: true, _id: { $in: only } } : { enabled: true };
       const documents = await Connector.find(filter).sort({ displayName: 1 }).lean<ConnectorDocument[]>().exec();
-      return documents.map(toRecord);
+      const records = documents.map(toRecord);
+      lists?.set(key, records);
+      return [...records];
     },
     /** The runtime connector (openid-client configuration cached per connector version), or undefined. */
     async get(id: string): Promise<Connector | undefined> {

@@ -11,6 +11,7 @@ import type { Mailer } from '../mail/mailer.ts';
 import type { Audit } from '../ops/audit.ts';
 import type { Provider } from '../oidc/provider.ts';
 import type { Pages } from '../http/pages.ts';
+import type { ChangeCaches } from '../db/change-cache.ts';
 import { createIdentitiesRouter } from './identities.router.ts';
 import { bindingCookie } from './binding-cookie.ts';
 import { createConnectorService } from './connector.service.ts';
@@ -34,13 +35,15 @@ export interface FederationDeps {
   limits: RateLimits;
   audit: Audit;
   provider: () => Provider;
+  /** Change-evicted caches (db/change-cache.ts), for the connector list read on every sign-in page. */
+  caches?: ChangeCaches;
 }
 
 export function createFederation(deps: FederationDeps) {
   const { config, models } = deps;
   const connectors = createConnectorService({
     models, box: createSecretBox(config.secrets.keyEncryptionKey, 'connector-secrets'), issuer: config.issuer,
-    allowHttp: config.nodeEnv !== 'production',
+    allowHttp: config.nodeEnv !== 'production', caches: deps.caches,
   });
   const transactions = createTransactionService({
     models, box: createSecretBox(config.secrets.keyEncryptionKey, 'federation-transactions'), ttlSeconds: config.ttl.interaction,

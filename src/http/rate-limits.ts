@@ -16,6 +16,11 @@ export interface RateLimits {
   consume(name: LimitName, key: string): Promise<void>;
   /** Throws 429 when the allowance is already spent, without counting. */
   check(name: LimitName, key: string): Promise<void>;
+  /**
+   * `check` for several counters at once (one MongoDB round trip for all); resolves, in order, to whether each has a
+   * live counter (false: nothing was counted against it, so there is nothing to `reset`).
+   */
+  checkAll(checks: Array<{ name: LimitName; key: string }>): Promise<boolean[]>;
   reset(name: LimitName, key: string): Promise<void>;
 }
 
@@ -37,6 +42,13 @@ export function createRateLimits(config: Config, audit?: Audit, store?: mongo.Db
     (error as AppError & { retryAfter: number }).retryAfter = Math.ceil(result.msBeforeNext / 1000);
     return error;
   };
+  /** The counters' documents as RateLimiterMongo reads them (its `_get`: key `<prefix>:<key>`, not expired). */
+  const storedCounters = async (keys: string[]) => {
+    const documents = await store!.collection<{ key: string; points: number; expire: Date | null }>(RATE_LIMIT_COLLECTION)
+      .find({ key: { $in: keys }, $or: [{ expire: { $gt: new Date() } }, { expire: { $eq: null } }] }, { projection: { key: 1, points: 1, expire: 1 } })
+      .toArray();
+    return new Map(documents.map((d) => [d.key, d]));
+  };
   return {
     async consume(name, key) {
       try {
@@ -52,6 +64,27 @@ export function createRateLimits(config: Config, audit?: Audit, store?: mongo.Db
     async check(name, key) {
       const result = await limiters.get(name)!.get(key);
       if (result && result.remainingPoints <= 0 && result.msBeforeNext > 0) throw exceeded(result);
+    },
+    async checkAll(checks) {
+      if (!store) {
+        return Promise.all(checks.map(async ({ name, key }) => {
+          const result = await limiters.get(name)!.get(key);
+          if (result && result.remainingPoints <= 0 && result.msBeforeNext > 0) throw exceeded(result);
+          return result !== null;
+        }));
+      }
+      const keys = checks.map(({ name, key }) => limiters.get(name)!.getKey(key));
+      const found = await storedCounters(keys);
+      return checks.map(({ name }, i) => {
+        const document = found.get(keys[i]!);
+        if (!document) return false;
+        // As RateLimiterMongo's _getRateLimiterRes computes remainingPoints and msBeforeNext.
+        const msBeforeNext = document.expire !== null ? Math.max(new Date(document.expire).getTime() - Date.now(), 0) : -1;
+        if (config.rateLimits[name].points - document.points <= 0 && msBeforeNext > 0) {
+          throw exceeded(Object.assign(new RateLimiterRes(), { msBeforeNext, remainingPoints: 0, consumedPoints: document.points }));
+        }
+        return true;
+      });
     },
     async reset(name, key) {
       await limiters.get(name)!.delete(key);

@@ -48,9 +48,10 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
   }
 
   async function dispatch(ctx: Context, method: 'GET' | 'POST', sub: string) {
-    const interaction = await load(ctx);
-    if (!interaction) return;
-    const stageContext = createStageContext(ctx, interaction);
+    const loaded = await load(ctx);
+    if (!loaded) return;
+    const { interaction } = loaded;
+    const stageContext = createStageContext(ctx, interaction, loaded.engine);
     if (sub === '/abort') {
       deps.audit('interaction.aborted', { client: interaction.client.clientId, prompt: interaction.prompt.name });
       await stageContext.finish({ error: 'access_denied', error_description: 'End-User aborted interaction' });
@@ -71,9 +72,9 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
     await route.handle(stageContext);
   }
 
-  async function load(ctx: Context): Promise<Interaction | undefined> {
+  async function load(ctx: Context): Promise<{ interaction: Interaction; engine: EngineInteraction } | undefined> {
     const provider = deps.provider();
-    let details: Awaited<ReturnType<Provider['interactionDetails']>>;
+    let details: EngineInteraction;
     try {
       details = await provider.interactionDetails(ctx.req, ctx.res);
     } catch (error) {
@@ -94,7 +95,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
     ctx.cookies.set(`${deps.config.cookies.prefix}_${RETURN_COOKIE}`, client.clientId, {
       signed: true, httpOnly: true, sameSite: 'lax', path: '/interaction', maxAge: 24 * 3600 * 1000, secure: ctx.secure,
     });
-    return {
+    const interaction: Interaction = {
       uid: details.uid,
       prompt: details.prompt as Interaction['prompt'],
       params,
@@ -112,6 +113,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
         tosUri: metadata.tos_uri as string | undefined,
       },
     };
+    return { interaction, engine: details };
   }
 
   /** The interaction is gone (expired, finished, or another browser): offer the way back to the client's site. */
@@ -128,7 +130,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
     deps.pages.render(ctx, 'pages/expired', { back }, { status: 400, client: client?.metadata() as Record<string, unknown> | undefined });
   }
 
-  function createStageContext(ctx: Context, interaction: Interaction): StageContext {
+  function createStageContext(ctx: Context, interaction: Interaction, engine: EngineInteraction): StageContext {
     const pendingName = `${deps.config.cookies.prefix}_pending`;
     const pendingOptions = {
       signed: true, httpOnly: true, sameSite: 'lax' as const, path: `/interaction/${interaction.uid}`, secure: ctx.secure,
@@ -152,7 +154,7 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
         });
       },
       async finish(result, options = {}) {
-        const to = await deps.provider().interactionResult(ctx.req, ctx.res, result, { mergeWithLastSubmission: options.merge ?? false });
+        const to = await saveResult(engine, result, options.merge ?? false);
         ctx.set('Cache-Control', 'no-store');
         ctx.status = 303;
         ctx.redirect(to);
@@ -175,6 +177,18 @@ export function createInteractionRouter(deps: InteractionRouterDeps): Router {
   }
 
   return router;
+}
+
+type EngineInteraction = Awaited<ReturnType<Provider['interactionDetails']>>;
+
+/**
+ * What the engine's interactionResult() does (lib/provider.js), on the interaction this request already loaded:
+ * interactionResult() would look it up in the store a second time, one more MongoDB round trip per step.
+ */
+async function saveResult(interaction: EngineInteraction, result: Record<string, unknown>, mergeWithLastSubmission: boolean): Promise<string> {
+  interaction.result = mergeWithLastSubmission && !('error' in result) ? { ...interaction.lastSubmission, ...result } : result;
+  await interaction.save(interaction.exp - Math.floor(Date.now() / 1000));
+  return interaction.returnTo;
 }
 
 /** Language-tagged client names (RFC 7591 §2.2, `client_name#ja`), by language. */

@@ -64,7 +64,9 @@ export function createMfaPolicyService(deps: { mfa: MfaService; risk?: RiskAsses
       reasons.push('acr_values');
       required = Math.max(required, asked) as Level;
     }
-    const enrolled = current >= 3 ? [] : await deps.mfa.enrolledTypes(facts.accountId);
+    // A session already at MFA level that meets what is asked needs neither the factor list nor the risk state.
+    const satisfied = current >= 2 && current >= required && !facts.addFactor;
+    const enrolled = current >= 3 || satisfied ? [] : await deps.mfa.enrolledTypes(facts.accountId);
     if (current < 2 && required < 2) {
       const remembered = deps.risk ? await deps.risk.isRemembered(facts) : false;
       if (!remembered && facts.clientPolicy !== 'off' && enrolled.length) (required = 2), reasons.push('enrolled');

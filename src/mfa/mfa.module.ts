@@ -11,10 +11,12 @@ import { createTotpFactor } from './factors/totp.factor.ts';
 import { createWebAuthnFactor } from './factors/webauthn.factor.ts';
 import { upgrade } from './acr.ts';
 import type { ChallengeModel, LockoutModel } from './mfa-challenge.model.ts';
-import type { FactorModel } from './mfa-factor.model.ts';
+import type { FactorModel, FactorType } from './mfa-factor.model.ts';
 import { createFactorRepository } from './mfa-factor.repository.ts';
 import { createMfaPolicyService } from './mfa-policy.service.ts';
-import { createMfaService } from './mfa.service.ts';
+import { createMfaService, type MfaService } from './mfa.service.ts';
+import type { ChangeCaches } from '../db/change-cache.ts';
+import { evictOnWrite } from '../db/write-hook.ts';
 import type { DeviceModel } from './device/device.model.ts';
 import { createDeviceService, type CookieAccess } from './device/device.service.ts';
 import type { RiskDecisionModel, RiskProfileModel } from './risk/risk.model.ts';
@@ -30,6 +32,27 @@ export interface MfaModuleDeps {
   accounts: AccountRepository;
   mailer: Mailer;
   audit: Audit;
+  /** Change-evicted caches (db/change-cache.ts): the factor types each account has, asked at every sign-in. */
+  caches?: ChangeCaches;
+}
+
+/**
+ * Every sign-in asks which factors the account has enrolled; the answer is kept in the factors collection's change
+ * cache, dropped entirely by any write to the collection, whoever makes it (enrolment, removal, erasure, claims,
+ * on this instance through the write hook or on another through the change stream).
+ */
+function cacheEnrolledTypes(mfa: MfaService, collection: { collectionName: string }, caches: ChangeCaches): MfaService {
+  const cache = caches.derived<FactorType[]>(collection.collectionName);
+  evictOnWrite(collection, () => cache.clear());
+  const read = mfa.enrolledTypes;
+  mfa.enrolledTypes = async (accountId) => {
+    const cached = cache.get(accountId);
+    if (cached) return [...cached];
+    const types = await read(accountId);
+    cache.set(accountId, types);
+    return [...types];
+  };
+  return mfa;
 }
 
 export function createMfaModule(deps: MfaModuleDeps) {
@@ -64,10 +87,11 @@ export function createMfaModule(deps: MfaModuleDeps) {
     webauthn.factor,
     recovery,
   ];
-  const mfa = createMfaService({
+  const service = createMfaService({
     config, records, lockouts: deps.models.MfaLockout, accounts: deps.accounts, factors,
     generateRecoveryCodes: (accountId) => recovery.generate(accountId), audit,
   });
+  const mfa = deps.caches ? cacheEnrolledTypes(service, deps.models.MfaFactor.collection, deps.caches) : service;
   const policy = createMfaPolicyService({ mfa, risk });
   const rememberDays = config.mfa.rememberDeviceDays;
   const remembering = {

@@ -1,6 +1,7 @@
 import type { Middleware } from 'koa';
 import type Router from '@koa/router';
 import type { AccountSection } from '../account/account.router.ts';
+import type { ChangeCaches } from '../db/change-cache.ts';
 import type { Config } from '../config/config.schema.ts';
 import { createConsentReceiptService } from '../consents/consent-receipt.service.ts';
 import { createConsentRecordRepository } from '../consents/consent-record.repository.ts';
@@ -30,6 +31,8 @@ export interface ProfileCapabilityDeps {
   models: Models;
   audit: Audit;
   keyStore: KeyStore;
+  /** Change-evicted caches (db/change-cache.ts): published legal documents. */
+  caches?: ChangeCaches;
 }
 
 export interface AccountRouterDeps {
@@ -44,7 +47,7 @@ export function createProfileCapability(deps: ProfileCapabilityDeps) {
   const repository = createProfileRepository(models.Account, schema);
   const profile = createProfileService({ schema, repository, config: config.profile, audit });
   const legal = createLegalService({
-    documents: createLegalDocumentRepository(models.LegalDocument),
+    documents: createLegalDocumentRepository(models.LegalDocument, deps.caches),
     records: createConsentRecordRepository(models.ConsentRecord),
     audit,
   });

@@ -38,8 +38,9 @@ export function createProfileRepository(model: AccountModel, schema: AttributeSc
       if (Object.keys(unset).length) await model.updateOne({ _id: accountId }, { $unset: unset }).exec();
     },
 
+    /** Once per sign-in: the driver's update, without a mongoose query's casting and captured stack (nothing to cast). */
     async countSignIn(accountId: string): Promise<void> {
-      await model.updateOne({ _id: accountId }, { $inc: { 'profiling.signIns': 1 } }, { timestamps: false }).exec();
+      await model.collection.updateOne({ _id: accountId as never }, { $inc: { 'profiling.signIns': 1 } });
     },
 
     async markSkipped(accountId: string, key: string, at: Date): Promise<void> {

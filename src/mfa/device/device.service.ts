@@ -32,16 +32,19 @@ export function createDeviceService(deps: { model: DeviceModel; cookieName: stri
       cookies.set(deps.cookieName, created, deps.cookieDays * DAY);
       return created;
     },
+    // find and bind run at every sign-in: the driver's calls, without a mongoose query's casting and captured stack.
     async find(deviceId: string, accountId: string): Promise<DeviceDocument | null> {
-      return model.findById(key(deviceId, accountId)).lean<DeviceDocument>().exec();
+      return model.collection.findOne<DeviceDocument>({ _id: key(deviceId, accountId) as never });
     },
     async bind(deviceId: string, accountId: string, userAgent?: string): Promise<void> {
       const now = new Date();
-      await model.updateOne(
-        { _id: key(deviceId, accountId) },
-        { $set: { lastSeen: now, userAgent: userAgent?.slice(0, 200) }, $setOnInsert: { deviceHash: hash(deviceId), accountId, firstSeen: now } },
+      // As mongoose would: an absent user agent is left out of $set (the driver would store null).
+      const seen = userAgent === undefined ? { lastSeen: now } : { lastSeen: now, userAgent: userAgent.slice(0, 200) };
+      await model.collection.updateOne(
+        { _id: key(deviceId, accountId) as never },
+        { $set: seen, $setOnInsert: { deviceHash: hash(deviceId), accountId, firstSeen: now } },
         { upsert: true },
-      ).exec();
+      );
     },
     async remember(deviceId: string, accountId: string, days: number, userAgent?: string): Promise<void> {
       await this.bind(deviceId, accountId, userAgent);
