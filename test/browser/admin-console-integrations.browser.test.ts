@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { Browser } from '../helpers/browser.ts';
+import { ROOT } from '../helpers/cli.ts';
 import { enrolTotp, totpAt } from '../helpers/mfa.ts';
 import { registerRp, signIn, type Rp } from '../helpers/rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -13,11 +15,18 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-r
 // subscription's log and replays it, rotates the secret and removes the subscription; finds a lead sent by a site
 // and erases it; on an account's page sees the sign-in device and disconnects an app an openid-client RP signed in
 // to (its refresh token stops working), and downloads the personal data. An auditor sees none of the write buttons,
-// and forged writes are refused.
+// and forged writes are refused. CONSOLE_SCREENSHOTS=1 also writes docs/console/<page>-<locale>.png for the README.
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const PASSWORD = 'a console passphrase 1';
 const SYSTEM = { type: 'system' as const, id: 'test' };
+const SHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'console') : undefined;
+
+async function shot(page: Page, name: string, locale: string) {
+  if (!SHOTS) return;
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}-${locale}.png`), fullPage: true });
+}
 
 describe('admin console: webhooks, leads, devices and apps', () => {
   let app: TestApp;
@@ -60,8 +69,8 @@ describe('admin console: webhooks, leads, devices and apps', () => {
     await receiver?.close();
   });
 
-  async function signedIn(name: string, step = 0): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await chrome.newContext({ locale: 'en-US', acceptDownloads: true });
+  async function signedIn(name: string, step = 0, locale = 'en-US'): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await chrome.newContext({ locale, acceptDownloads: true });
     const page = await context.newPage();
     page.on('console', (m) => { if (m.text().includes('Refused to')) violations.push(m.text()); });
     await page.goto(`${app.issuer}/admin`);
@@ -131,6 +140,7 @@ describe('admin console: webhooks, leads, devices and apps', () => {
       expect(await replayed.locator('[data-attempt]').getAttribute('data-attempt')).toBe('2');
       // The same event (same webhook-id) arrived again, signed with the secret shown once.
       expect(receiver.accepted().filter((r) => r.id === eventId)).toHaveLength(2);
+      await shot(page, 'webhook', 'en');
       await page.goto(`${app.issuer}/admin/webhooks`);
       expect(await page.locator(`[data-webhook-row="${id}"]`).getAttribute('data-state')).toBe('healthy');
 
@@ -168,6 +178,7 @@ describe('admin console: webhooks, leads, devices and apps', () => {
       expect(await row.count()).toBe(1);
       expect(await row.getAttribute('data-lead-status')).toBe('pending');
       const leadId = (await row.getAttribute('data-lead-id'))!;
+      await shot(page, 'leads', 'en');
       await row.locator('a').click();
       expect(await page.locator('h1').innerText()).toContain('lead.console@example.jp');
       expect(await page.locator('[data-submission]').innerText()).toContain('given_name');
@@ -184,6 +195,7 @@ describe('admin console: webhooks, leads, devices and apps', () => {
       expect(await device.locator('[data-last-seen]').innerText()).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
       const appRow = page.locator(`tr[data-app-grant][data-client="${rp.clientId}"]`);
       expect(await appRow.innerText()).toContain('Partner Shop');
+      await shot(page, 'user-apps', 'en');
 
       const [download] = await Promise.all([page.waitForEvent('download'), page.locator('button[name=action][value=export]').click()]);
       const exported = JSON.parse(readFileSync((await download.path())!, 'utf8'));
@@ -205,12 +217,15 @@ describe('admin console: webhooks, leads, devices and apps', () => {
     const webhook = await app.container.events.webhooks.add({ url: receiver.url, events: ['client.*'] }, SYSTEM);
     expect((await sendLead('kept.lead@example.jp')).status).toBe(202);
     const lead = (await app.container.models.Lead.findOne({ emailNormalized: 'kept.lead@example.jp' }).lean().exec())!;
-    const { context, page } = await signedIn('auditor', 0);
+    // In Japanese: the pages read the same for an auditor, without their forms.
+    const { context, page } = await signedIn('auditor', 0, 'ja-JP');
     try {
       for (const url of ['/admin/webhooks', `/admin/webhooks/${webhook.id}`, '/admin/leads', `/admin/leads/${lead._id}`, `/admin/users/${ids.customer}`]) {
         const response = await page.goto(`${app.issuer}${url}`);
         expect(response?.status()).toBe(200);
         expect(await page.locator('button[name=action]').count()).toBe(0);
+        if (url === `/admin/webhooks/${webhook.id}`) await shot(page, 'webhook', 'ja');
+        if (url === '/admin/leads') await shot(page, 'leads', 'ja');
       }
       expect(await page.locator('tr[data-device]').count()).toBe(1);
       await page.goto(`${app.issuer}/admin/users/${ids.customer}`);
