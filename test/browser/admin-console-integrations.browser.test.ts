@@ -12,7 +12,8 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-r
 
 // The console's pages for what the admin API gained after the console was built, in headless Chromium: an
 // administrator subscribes a real receiver on 127.0.0.1 to user events, sees the delivery of a user change in the
-// subscription's log and replays it, rotates the secret and removes the subscription; finds a lead sent by a site
+// subscription's log and replays it, rotates the secret and removes the subscription, and replays an event
+// dead-lettered by a failing receiver; finds a lead sent by a site
 // and erases it; on an account's page sees the sign-in device and disconnects an app an openid-client RP signed in
 // to (its refresh token stops working), and downloads the personal data. An auditor sees none of the write buttons,
 // and forged writes are refused. CONSOLE_SCREENSHOTS=1 also writes docs/console/<page>-<locale>.png for the README.
@@ -43,7 +44,7 @@ describe('admin console: webhooks, leads, devices and apps', () => {
     [app, chrome] = await Promise.all([
       startTestApp({
         label: 'console-integrations',
-        overrides: { mfa: { risk: { threshold: 1000 } }, webhooks: { allowPrivateTargets: true, pollMs: 50, backoffBaseMs: 100, backoffMaxMs: 800 } },
+        overrides: { mfa: { risk: { threshold: 1000 } }, webhooks: { allowPrivateTargets: true, pollMs: 50, backoffBaseMs: 100, backoffMaxMs: 400, retryForSeconds: 1, timeoutMs: 2000 } },
       }),
       chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 }),
     ]);
@@ -101,7 +102,7 @@ describe('admin console: webhooks, leads, devices and apps', () => {
     },
   });
 
-  test('an administrator subscribes a receiver, sees a user change delivered, replays it, rotates the secret and removes it', async () => {
+  test('an administrator subscribes a receiver, sees a user change delivered, replays it, rotates the secret and removes it; a dead-lettered event is replayed', async () => {
     const { context, page } = await signedIn('admin', 0);
     try {
       await page.locator('nav a[href="/admin/webhooks"]').click();
@@ -158,7 +159,29 @@ describe('admin console: webhooks, leads, devices and apps', () => {
       await Promise.all([page.waitForURL(`${app.issuer}/admin/webhooks?done=removed`), page.locator('button[name=confirmed][value=yes]').click()]);
       expect(await page.locator(`[data-webhook-row="${id}"]`).count()).toBe(0);
       expect(await app.container.events.webhooks.list()).toEqual([]);
+
+      // A receiver that keeps failing: retried, then dead-lettered (retryForSeconds: 1); replayed once it answers.
+      const failing = await app.container.events.webhooks.add({ url: receiver.url, events: ['user.updated'] }, SYSTEM);
+      receiver.secrets = [failing.secret!];
+      receiver.answer = () => 500;
+      await app.container.users.update(ids.customer!, { attributes: { nickname: 'changed again' } }, SYSTEM);
+      const deadHere = `${app.issuer}/admin/webhooks/${failing.id}`;
+      await untilShown(page, deadHere, 'tr[data-delivery-id][data-outcome=dead]');
+      const dead = page.locator('tr[data-delivery-id][data-outcome=dead]');
+      expect(await dead.locator('[data-status-code]').getAttribute('data-status-code')).toBe('500');
+      expect(await dead.innerText()).toContain('Dead-lettered');
+      expect(Number(await dead.locator('[data-attempt]').getAttribute('data-attempt'))).toBeGreaterThan(1);
+      expect(await page.locator('tr[data-delivery-id][data-outcome=failed]').count()).toBeGreaterThan(0);
+      await page.goto(`${app.issuer}/admin/webhooks`);
+      expect(await page.locator(`[data-webhook-row="${failing.id}"]`).getAttribute('data-state')).toBe('dead');
+      receiver.answer = () => 200;
+      await page.goto(deadHere);
+      await Promise.all([page.waitForURL(`${deadHere}?done=replayed`), page.locator('tr[data-outcome=dead] button[name=action][value=replay]').click()]);
+      expect(await page.locator('tr[data-delivery-id][data-outcome=replayed]').count()).toBe(1);
+      expect(receiver.accepted().filter((r) => r.body.data.accountId === ids.customer && r.body.type === 'user.updated')).toHaveLength(3);
+      await app.container.events.webhooks.remove(failing.id, SYSTEM);
     } finally {
+      receiver.answer = () => 200;
       await context.close();
     }
   }, 90_000);
