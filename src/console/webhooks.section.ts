@@ -82,10 +82,13 @@ export function registerWebhookPages(router: Router, deps: { auth: ConsoleAuth; 
       return pages.render(ctx, user, 'webhook-created', { title: 'console.webhooks.rotated', webhook: rotated.body, rotated: true });
     }
     const result = form.action === 'delete' ? await pages.call(ctx, user, 'deleteWebhook', { params: { id } })
-      : form.action === 'replay' ? await pages.call(ctx, user, 'replayWebhookDelivery', { params: { id: text(form.item) ?? '' } }) : undefined;
+      : form.action === 'replay' ? await pages.call(ctx, user, 'replayWebhookDelivery', { params: { id: text(form.item) ?? '' } })
+        // Pausing keeps the subscription's place in the event log; resuming delivers what happened meanwhile.
+        : form.action === 'disable' || form.action === 'enable'
+          ? await pages.call(ctx, user, 'setWebhookEnabled', { params: { id }, body: { enabled: form.action === 'enable' } }) : undefined;
     if (!result) return show(ctx, user, id, { error: { code: 'request.invalid' } }, 400);
     if (!result.ok) return show(ctx, user, id, { error: result.error }, result.status);
     ctx.status = 303;
-    ctx.redirect(form.action === 'delete' ? '/admin/webhooks?done=removed' : `${here}?done=replayed`);
+    ctx.redirect(form.action === 'delete' ? '/admin/webhooks?done=removed' : `${here}?done=${form.action === 'replay' ? 'replayed' : `webhook_${form.action}d`}`);
   }));
 }

@@ -145,7 +145,13 @@ describe('admin console: webhooks, leads, devices and apps', () => {
       await page.goto(`${app.issuer}/admin/webhooks`);
       expect(await page.locator(`[data-webhook-row="${id}"]`).getAttribute('data-state')).toBe('healthy');
 
+      // Paused and resumed from the page: the subscription's state follows (setWebhookEnabled).
       await page.goto(here);
+      await Promise.all([page.waitForURL(`${here}?done=webhook_disabled`), page.locator('button[name=action][value=disable]').click()]);
+      expect(await page.locator('[data-enabled]').getAttribute('data-enabled')).toBe('false');
+      await Promise.all([page.waitForURL(`${here}?done=webhook_enabled`), page.locator('button[name=action][value=enable]').click()]);
+      expect(await page.locator('[data-enabled]').getAttribute('data-enabled')).toBe('true');
+
       await page.locator('button[name=action][value=rotate_secret]').click();
       expect(await page.locator('h1').innerText()).toBe('Please confirm');
       await page.locator('button[name=confirmed][value=yes]').click();
