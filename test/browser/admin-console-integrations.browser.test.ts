@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
 import * as oidc from 'openid-client';
 import { Browser } from '../helpers/browser.ts';
 import { ROOT } from '../helpers/cli.ts';
-import { enrolTotp, totpAt } from '../helpers/mfa.ts';
+import { enrolTotp } from '../helpers/mfa.ts';
+import { CONSOLE_CHROMIUM_ARGS, signInToConsole } from '../helpers/console.ts';
 import { registerRp, signIn, type Rp } from '../helpers/rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
@@ -18,7 +19,6 @@ import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-r
 // to (its refresh token stops working), and downloads the personal data. An auditor sees none of the write buttons,
 // and forged writes are refused. CONSOLE_SCREENSHOTS=1 also writes docs/console/<page>-<locale>.png for the README.
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const PASSWORD = 'a console passphrase 1';
 const SYSTEM = { type: 'system' as const, id: 'test' };
 const SHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'console') : undefined;
@@ -46,7 +46,7 @@ describe('admin console: webhooks, leads, devices and apps', () => {
         label: 'console-integrations',
         overrides: { mfa: { risk: { threshold: 1000 } }, webhooks: { allowPrivateTargets: true, pollMs: 50, backoffBaseMs: 100, backoffMaxMs: 400, retryForSeconds: 1, timeoutMs: 2000 } },
       }),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 }),
+      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CONSOLE_CHROMIUM_ARGS, timeout: 30_000 }),
     ]);
     for (const role of ['admin', 'auditor'] as const) {
       const account = await app.container.accounts.createByAdmin({ email: `${role}@console.example`, password: PASSWORD, name: role, verified: true });
@@ -70,18 +70,9 @@ describe('admin console: webhooks, leads, devices and apps', () => {
     await receiver?.close();
   });
 
-  async function signedIn(name: string, step = 0, locale = 'en-US'): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await chrome.newContext({ locale, acceptDownloads: true });
-    const page = await context.newPage();
-    page.on('console', (m) => { if (m.text().includes('Refused to')) violations.push(m.text()); });
-    await page.goto(`${app.issuer}/admin`);
-    await page.locator('input[name=email]').fill(`${name}@console.example`);
-    await page.locator('input[name=password]').fill(PASSWORD);
-    await page.locator('button[type=submit]').click();
-    await page.locator('input[name=code]').fill(await totpAt(secrets[name]!, step));
-    await Promise.all([page.waitForURL(`${app.issuer}/admin`, { timeout: 15_000 }), page.locator('form:has(input[name=code]) button[type=submit]').click()]);
-    return { context, page };
-  }
+  const signedIn = (name: string, step = 0, locale = 'en-US') => signInToConsole(chrome, {
+    issuer: app.issuer, email: `${name}@console.example`, password: PASSWORD, totpSecret: secrets[name]!, step, locale, acceptDownloads: true, violations,
+  });
 
   /** Reloads `url` until `selector` matches (deliveries are logged right after the receiver answers). */
   async function untilShown(page: Page, url: string, selector: string, timeoutMs = 20_000) {
