@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
+import { type Browser as Chromium, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import * as oidc from 'openid-client';
 import { Browser } from '../helpers/browser.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { enrolTotp } from '../helpers/mfa.ts';
-import { CONSOLE_CHROMIUM_ARGS, signInToConsole } from '../helpers/console.ts';
+import { signInToConsole } from '../helpers/console.ts';
 import { registerRp, signIn, type Rp } from '../helpers/rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver.ts';
@@ -46,7 +47,7 @@ describe('admin console: webhooks, leads, devices and apps', () => {
         label: 'console-integrations',
         overrides: { mfa: { risk: { threshold: 1000 } }, webhooks: { allowPrivateTargets: true, pollMs: 50, backoffBaseMs: 100, backoffMaxMs: 400, retryForSeconds: 1, timeoutMs: 2000 } },
       }),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CONSOLE_CHROMIUM_ARGS, timeout: 30_000 }),
+      launchChromium(),
     ]);
     for (const role of ['admin', 'auditor'] as const) {
       const account = await app.container.accounts.createByAdmin({ email: `${role}@console.example`, password: PASSWORD, name: role, verified: true });

@@ -1,12 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
+import { type Browser as Chromium, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import * as oidc from 'openid-client';
 import { Browser } from '../helpers/browser.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { enrolTotp, totpAt } from '../helpers/mfa.ts';
-import { CONSOLE_CHROMIUM_ARGS, signInToConsole } from '../helpers/console.ts';
+import { signInToConsole } from '../helpers/console.ts';
 import { RP_REDIRECT, registerRp, signIn, type Rp } from '../helpers/rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -29,7 +30,7 @@ describe('admin console', () => {
   beforeAll(async () => {
     [app, chrome] = await Promise.all([
       startTestApp({ label: 'console', overrides: { mfa: { risk: { threshold: 1000 } } } }),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CONSOLE_CHROMIUM_ARGS, timeout: 30_000 }),
+      launchChromium(),
     ]);
     for (const [name, role] of [['admin', 'admin'], ['auditor', 'auditor'], ['nobody', undefined]] as const) {
       const account = await app.container.accounts.createByAdmin({ email: `${name}@console.example`, password: PASSWORD, name, verified: true });

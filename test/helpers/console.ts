@@ -4,8 +4,6 @@ import { totpAt } from './mfa.ts';
 // Signing in to the admin console in headless Chromium: the engine's login page, then the TOTP step the console
 // requires; CSP refusals the page logs are collected so a test can assert there were none.
 
-export const CONSOLE_CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
-
 export interface ConsoleSignIn {
   issuer: string;
   email: string;
