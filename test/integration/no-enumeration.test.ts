@@ -155,10 +155,11 @@ describe('no user enumeration through mails (slow SMTP relay)', () => {
       expect(pageShape(page, email)).toBe(shape);
     }
     const knownMs = median(knownTries.map((t) => t.ms));
-    const ratio = median(unknown.map((t) => t.ms)) / knownMs;
+    const unknownMs = median(unknown.map((t) => t.ms));
+    // What would tell the addresses apart is the answer waiting for the relay: a gap of the relay's delay. Both
+    // answers take a few milliseconds, whose ratio is noise on a loaded machine; the gap is what is checked.
     expect(knownMs).toBeLessThan(SMTP_DELAY_MS);
-    expect(ratio).toBeGreaterThan(0.5);
-    expect(ratio).toBeLessThan(2);
+    expect(Math.abs(unknownMs - knownMs)).toBeLessThan(SMTP_DELAY_MS / 2);
     // The mails still go out, in the background, and only to the known address.
     expect((await mailbox.next(known.email, 20_000)).subject).toBe('Reset your password');
     expect(mailbox.mails.some((m) => m.to.some((to) => to.startsWith('nobody.reset.')))).toBe(false);
@@ -182,9 +183,7 @@ describe('no user enumeration through mails (slow SMTP relay)', () => {
     const unknownMs = median(unknown.map((t) => t.ms));
     expect(knownMs).toBeLessThan(SMTP_DELAY_MS);
     expect(unknownMs).toBeLessThan(SMTP_DELAY_MS);
-    const ratio = unknownMs / knownMs;
-    expect(ratio).toBeGreaterThan(0.5);
-    expect(ratio).toBeLessThan(2);
+    expect(Math.abs(unknownMs - knownMs)).toBeLessThan(SMTP_DELAY_MS / 2); // the relay's delay, not the noise
     expect((await mailbox.next(taken.email, 20_000)).subject).toBe('You already have an account');
     expect((await mailbox.next('new.signup.0@example.com', 20_000)).subject).toMatch(/verif|confirm/i);
   });
