@@ -5,7 +5,7 @@ import { waitingSignIn, type PasswordStamp } from '../../../accounts/password-st
 import type { Config } from '../../../config/config.schema.ts';
 import { AppError, isAppError } from '../../../http/app-error.ts';
 import type { Audit } from '../../../ops/audit.ts';
-import { ACR_PASSWORD } from '../../../oidc/provider.ts';
+import { ACR } from '../../../mfa/acr.ts';
 import { code, email, formError, parseForm, password } from '../../forms.ts';
 import type { Stage, StageContext } from '../../stage.ts';
 
@@ -59,7 +59,7 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
       return;
     }
     deps.audit('login.succeeded', { accountId: account._id, client: stage.interaction.client.clientId, amr: ['pwd'] });
-    await stage.finishLogin({ accountId: account._id, acr: ACR_PASSWORD, amr: ['pwd'] });
+    await stage.finishLogin({ accountId: account._id, acr: ACR.password, amr: ['pwd'] });
   }
 
   return {
@@ -114,7 +114,7 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
             return;
           }
           deps.audit('login.succeeded', { accountId, client: stage.interaction.client.clientId, amr: ['pwd'] });
-          await stage.finishLogin({ accountId: accountId!, acr: ACR_PASSWORD, amr: ['pwd'] });
+          await stage.finishLogin({ accountId: accountId!, acr: ACR.password, amr: ['pwd'] });
         },
       },
     ],
