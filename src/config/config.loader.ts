@@ -37,36 +37,11 @@ export interface LoadOptions {
 
 export function loadConfig(options: LoadOptions = {}): Config {
   const env = options.env ?? process.env;
-  const configDir = options.configDir ?? path.resolve('config');
   const problems: string[] = [];
   const sources = new Map<string, string>();
 
-  let merged: Json = {};
-  const nodeEnv = env.NODE_ENV ?? 'development';
-  for (const file of [path.join(configDir, 'default.json'), path.join(configDir, `${nodeEnv}.json`), env.IDP_CONFIG]) {
-    if (!file || !existsSync(file)) {
-      if (file === env.IDP_CONFIG && file) problems.push(`IDP_CONFIG: file not found: ${file}`);
-      continue;
-    }
-    try {
-      merged = deepMerge(merged, JSON.parse(readFileSync(file, 'utf8')) as Json);
-    } catch (error) {
-      problems.push(`${file}: not valid JSON (${(error as Error).message})`);
-    }
-  }
-
-  for (const [key, name] of envNames()) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    setPath(merged, key, parseEnvValue(raw));
-    sources.set(key, name);
-  }
-  for (const [name, key] of Object.entries(CONTRACT_ENV)) {
-    const raw = env[name];
-    if (raw === undefined || raw === '') continue;
-    setPath(merged, key, key === 'port' ? Number(raw) : raw);
-    sources.set(key, name);
-  }
+  let merged = readConfigFiles(env, options.configDir ?? path.resolve('config'), problems);
+  applyEnv(merged, env, sources);
   if (options.overrides) merged = deepMerge(merged, options.overrides);
 
   const parsed = configSchema.safeParse(merged);
@@ -83,6 +58,48 @@ export function loadConfig(options: LoadOptions = {}): Config {
   const config = parsed.data!;
   const issuer = config.issuer ?? `http://localhost:${config.port}`;
   const secrets = resolveSecrets(config, problems);
+  problems.push(...deploymentProblems(config, issuer));
+  if (problems.length) throw new ConfigError(problems);
+  return deepFreeze({ ...config, issuer: issuer.replace(/\/$/, ''), secrets: { ...config.secrets, ...secrets } }) as Config;
+}
+
+/** config/default.json, config/<NODE_ENV>.json and the IDP_CONFIG file, merged in that order. */
+function readConfigFiles(env: Env, configDir: string, problems: string[]): Json {
+  let merged: Json = {};
+  const nodeEnv = env.NODE_ENV ?? 'development';
+  for (const file of [path.join(configDir, 'default.json'), path.join(configDir, `${nodeEnv}.json`), env.IDP_CONFIG]) {
+    if (!file || !existsSync(file)) {
+      if (file === env.IDP_CONFIG && file) problems.push(`IDP_CONFIG: file not found: ${file}`);
+      continue;
+    }
+    try {
+      merged = deepMerge(merged, JSON.parse(readFileSync(file, 'utf8')) as Json);
+    } catch (error) {
+      problems.push(`${file}: not valid JSON (${(error as Error).message})`);
+    }
+  }
+  return merged;
+}
+
+/** IDP_* variables, then the contract variables; `sources` remembers which variable set a key, for the messages. */
+function applyEnv(merged: Json, env: Env, sources: Map<string, string>): void {
+  for (const [key, name] of envNames()) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    setPath(merged, key, parseEnvValue(raw));
+    sources.set(key, name);
+  }
+  for (const [name, key] of Object.entries(CONTRACT_ENV)) {
+    const raw = env[name];
+    if (raw === undefined || raw === '') continue;
+    setPath(merged, key, key === 'port' ? Number(raw) : raw);
+    sources.set(key, name);
+  }
+}
+
+/** Settings valid one by one but unsafe together, or in production. */
+function deploymentProblems(config: z.output<typeof configSchema>, issuer: string): string[] {
+  const problems: string[] = [];
   if (config.nodeEnv === 'production') {
     if (new URL(issuer).protocol !== 'https:') problems.push('issuer: must be https in production');
     if (!config.mail.smtpUrl && !config.mail.allowLogOnly) {
@@ -100,8 +117,7 @@ export function loadConfig(options: LoadOptions = {}): Config {
   if (config.mtls.certificateHeader && config.http.trustedProxies.length === 0) {
     problems.push('mtls.certificateHeader: needs http.trustedProxies, the proxies that verify client certificates and set the header');
   }
-  if (problems.length) throw new ConfigError(problems);
-  return deepFreeze({ ...config, issuer: issuer.replace(/\/$/, ''), secrets: { ...config.secrets, ...secrets } }) as Config;
+  return problems;
 }
 
 /** In development, missing secrets are generated once and kept under dataDir so restarts keep sessions. */

@@ -1,6 +1,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError, isAppError } from '../http/app-error.ts';
+import type { StageContext, StageRoute } from './stage.ts';
 
 // Form schemas shared by the hosted pages. Field names follow the public contract (email, password, code ...).
 export const email = z.string().trim().min(3).max(254).pipe(z.email());
@@ -25,4 +26,60 @@ export function formError(ctx: Context, error: unknown): AppError {
   const retryAfter = (error as AppError & { retryAfter?: number }).retryAfter;
   if (retryAfter) ctx.set('Retry-After', String(retryAfter));
   return error;
+}
+
+/** What a failed submission shows again: the error, and the fields the form echoes as they were typed. */
+export interface FormFailure {
+  code: string;
+  field?: string;
+  /** 400 for a field error, else the error's own (429 for a rate limit ...). */
+  status: number;
+  /** The fields named in `echo`, as typed ('' when absent or not text). */
+  typed: Record<string, string>;
+}
+
+/**
+ * A form a stage answers, in authentik's show / valid / invalid shape; the stage registry turns it into the stage's
+ * POST route. The body is parsed with `schema` (the first invalid field becomes `<errors>.invalid_<field>`, 400).
+ * Valid input goes to `valid`; a field error, or an AppError below 500 from `valid` (wrong password, rate limit ...),
+ * goes to `invalid`, which shows the same view again. Anything else reaches the error handler.
+ */
+export interface StageForm<S extends z.ZodType = z.ZodType> {
+  /** The sub-path of /interaction/:uid the form posts to ('' or e.g. '/register'). */
+  path: string;
+  schema: S;
+  /** Prefix of the field error codes (`login` gives `login.invalid_email`). */
+  errors: string;
+  /** Fields shown again after a failure as typed; never a password. */
+  echo?: readonly string[];
+  /** 5xx codes said on the form rather than on the error page (a store that could not tell, like a wrong password). */
+  showOnForm?: readonly string[];
+  valid(stage: StageContext, input: z.output<S>): Promise<void>;
+  invalid(stage: StageContext, failure: FormFailure): Promise<void> | void;
+}
+
+/** Types `valid`'s input from the schema, and keeps passwords out of what a failed form shows again. */
+export function defineStageForm<S extends z.ZodType>(form: StageForm<S>): StageForm {
+  if (form.echo?.some((name) => /password/i.test(name))) throw new Error(`form ${form.path}: a password is never shown again`);
+  return form as unknown as StageForm;
+}
+
+/** The POST route of a stage form (see StageForm). */
+export function formRoute(form: StageForm): StageRoute {
+  return {
+    method: 'POST',
+    path: form.path,
+    async handle(stage) {
+      const typed = Object.fromEntries((form.echo ?? []).map((name) => {
+        const value = stage.form[name];
+        return [name, typeof value === 'string' ? value : ''];
+      }));
+      try {
+        await form.valid(stage, parseForm(form.schema, stage.form, form.errors));
+      } catch (error) {
+        const failure = isAppError(error) && form.showOnForm?.includes(error.code) ? error : formError(stage.ctx, error);
+        await form.invalid(stage, { code: failure.code, field: failure.field, status: failure.status, typed });
+      }
+    },
+  };
 }

@@ -1,10 +1,12 @@
 import type { Context } from 'koa';
 import type { Locale } from '../i18n/i18n.ts';
 import type { BrandView } from '../branding/brand-view.ts';
+import { formRoute, type StageForm } from './forms.ts';
 
 // A stage answers one prompt of the engine's policy (login, consent, and later mfa, profile, legal): the engine
 // decides *what* is needed, the stage decides *how*. Its routes live under /interaction/:uid; the path '' is the
-// page the engine sends the user to.
+// page the engine sends the user to. A form it answers is declared in `forms` (schema, valid, invalid: forms.ts) and
+// the registry makes its POST route, so every stage shows field errors the same way.
 
 export interface InteractionClient {
   clientId: string;
@@ -72,6 +74,8 @@ export interface Stage {
   /** The engine prompt this stage resolves. */
   prompt: string;
   routes: StageRoute[];
+  /** Forms the stage answers (schema, valid, invalid: see forms.ts); each becomes a POST route of the stage. */
+  forms?: StageForm[];
 }
 
 export type StageRegistry = ReadonlyMap<string, Stage>;
@@ -81,7 +85,8 @@ export function createStageRegistry(stages: Stage[]): StageRegistry {
   const registry = new Map<string, Stage>();
   for (const stage of stages) {
     const existing = registry.get(stage.prompt);
-    registry.set(stage.prompt, { prompt: stage.prompt, routes: [...(existing?.routes ?? []), ...stage.routes] });
+    const routes = [...stage.routes, ...(stage.forms ?? []).map(formRoute)];
+    registry.set(stage.prompt, { prompt: stage.prompt, routes: [...(existing?.routes ?? []), ...routes] });
   }
   return registry;
 }

@@ -15,7 +15,7 @@ import { fapi2MetadataProblem, authorizationCodeTtl, rotateRefreshToken } from '
 import { FAPI_DISCOVERY, bindFapiRefreshTokensToDpopKey, fapiConfiguration, fapiFeatures } from './fapi-engine.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Audit } from '../ops/audit.ts';
-import { ACR_VALUES } from '../mfa/acr.ts';
+import { ACR, ACR_VALUES } from '../mfa/acr.ts';
 import { deviceFlowFeature, userCodeGuessLimit } from './device-flow.ts';
 import type { RateLimits } from '../http/rate-limits.ts';
 import type { DevicePages } from './device-pages.ts';
@@ -29,7 +29,8 @@ import { backchannelRequestTtl, cibaFeature, type CibaHooks } from './ciba.ts';
 export type { Provider, KoaContextWithOIDC };
 export { errors as oidcErrors };
 
-export const ACR_PASSWORD = 'urn:idp:acr:password';
+/** The password-only acr (src/mfa/acr.ts holds the one set of acr values). */
+export const ACR_PASSWORD = ACR.password;
 
 /** Pages the engine renders through us: its error page and the RP-initiated logout pages. */
 export interface EnginePages {
@@ -67,7 +68,6 @@ export interface ProviderDeps {
 
 export function createProvider(deps: ProviderDeps): Provider {
   const { config } = deps;
-  const cookiePrefix = config.cookies.prefix;
 
   const configuration: Configuration = {
     adapter: deps.Adapter,
@@ -101,84 +101,20 @@ export function createProvider(deps: ProviderDeps): Provider {
       id_token_signed_response_alg: 'RS256',
       token_endpoint_auth_method: 'client_secret_basic',
     },
-    extraClientMetadata: {
-      properties: [...Object.keys(CLIENT_METADATA_EXTENSIONS), ...FRONTCHANNEL_METADATA],
-      validator(_ctx, key, value, metadata) {
-        const problem = validateClientExtension(key, value)
-          ?? frontchannelMetadataProblem(key, value, metadata as { redirect_uris?: unknown }, config.nodeEnv !== 'production')
-          // The FAPI 2.0 grade is a promise about the whole client: checked against all of its metadata.
-          ?? (key === 'security_profile' && value === 'fapi2' ? fapi2MetadataProblem(metadata as Record<string, unknown>) : undefined)
-          ?? validateWholeClient(key, metadata as Record<string, unknown>, { allowHttp: config.nodeEnv !== 'production' });
-        if (problem) throw new errors.InvalidClientMetadata(problem);
-      },
-    },
+    extraClientMetadata: clientMetadataValidation(config),
     loadExistingGrant: loadGrant,
     interactions: {
       policy: createInteractionPolicy(deps.policyHooks),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    cookies: {
-      names: {
-        session: `${cookiePrefix}_session`,
-        interaction: `${cookiePrefix}_interaction`,
-        resume: `${cookiePrefix}_resume`,
-      },
-      long: { httpOnly: true, sameSite: 'lax' },
-      short: { httpOnly: true, sameSite: 'lax' },
-      keys: [...config.secrets.cookieKeys],
-    },
+    cookies: engineCookies(config),
     // PAR, JAR, JARM, DPoP (+ nonces), tls_client_auth and the per-client FAPI 2.0 grade (src/oidc/fapi-engine.ts).
     ...fapiConfiguration(config),
-    features: {
-      ...fapiFeatures(config),
-      devInteractions: { enabled: false },
-      // RFC 7662 §4: only the client the token was issued to, or a client registered as a resource server
-      // (`introspection_allowed: true`), learns about a token. RFC 7009 §2.1: only the owner may revoke it.
-      introspection: {
-        enabled: true,
-        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId || client.metadata().introspection_allowed === true,
-      },
-      revocation: {
-        enabled: true,
-        allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
-      },
-      clientCredentials: { enabled: true },
-      claimsParameter: { enabled: true },
-      backchannelLogout: { enabled: true },
-      userinfo: { enabled: true },
-      deviceFlow: deviceFlowFeature(config, deps.pages.device),
-      ciba: deps.ciba ? cibaFeature(config, deps.ciba) : { enabled: false },
-      rpInitiatedLogout: {
-        enabled: true,
-        logoutSource: deps.pages.logoutSource,
-        postLogoutSuccessSource: deps.pages.postLogoutSuccessSource,
-      },
-      resourceIndicators: {
-        enabled: true,
-        defaultResource: (ctx, _client, oneOf) => oneOf
-          ?? (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials' ? defaultManagementResource(config, ctx.oidc.params?.scope) : undefined),
-        getResourceServerInfo: (_ctx, indicator) => {
-          const info = resourceServerInfo(config, indicator);
-          if (!info) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
-          return info;
-        },
-      },
-    },
+    features: engineFeatures(deps),
     // Refresh tokens rotate on every use; reusing a rotated one is refused and revokes the grant. Not for FAPI
     // clients (FAPI 2.0 §5.3.2.1-9): their refresh tokens are bound to the DPoP key instead.
     rotateRefreshToken,
-    ttl: {
-      AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.accessToken,
-      ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.clientCredentials,
-      AuthorizationCode: authorizationCodeTtl(config.ttl.authorizationCode),
-      IdToken: config.ttl.idToken,
-      RefreshToken: config.ttl.refreshToken,
-      Session: config.ttl.session,
-      Interaction: config.ttl.interaction,
-      Grant: config.ttl.grant,
-      DeviceCode: config.deviceFlow.codeTtl,
-      BackchannelAuthenticationRequest: backchannelRequestTtl(config) as never,
-    },
+    ttl: engineTtl(config),
     discovery: {
       ui_locales_supported: ['ja', 'en'],
       claims_locales_supported: ['ja', 'en'],
@@ -196,6 +132,98 @@ export function createProvider(deps: ProviderDeps): Provider {
   };
 
   const provider = new Provider(config.issuer, configuration);
+  wireProvider(provider, deps);
+  return provider;
+}
+
+/** The engine's features: which endpoints and protocol extensions are on, and their policies. */
+function engineFeatures(deps: ProviderDeps): Configuration['features'] {
+  const { config } = deps;
+  return {
+    ...fapiFeatures(config),
+    devInteractions: { enabled: false },
+    // RFC 7662 §4: only the client the token was issued to, or a client registered as a resource server
+    // (`introspection_allowed: true`), learns about a token. RFC 7009 §2.1: only the owner may revoke it.
+    introspection: {
+      enabled: true,
+      allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId || client.metadata().introspection_allowed === true,
+    },
+    revocation: {
+      enabled: true,
+      allowedPolicy: (_ctx, client, token) => token.clientId === client.clientId,
+    },
+    clientCredentials: { enabled: true },
+    claimsParameter: { enabled: true },
+    backchannelLogout: { enabled: true },
+    userinfo: { enabled: true },
+    deviceFlow: deviceFlowFeature(config, deps.pages.device),
+    ciba: deps.ciba ? cibaFeature(config, deps.ciba) : { enabled: false },
+    rpInitiatedLogout: {
+      enabled: true,
+      logoutSource: deps.pages.logoutSource,
+      postLogoutSuccessSource: deps.pages.postLogoutSuccessSource,
+    },
+    resourceIndicators: {
+      enabled: true,
+      defaultResource: (ctx, _client, oneOf) => oneOf
+        ?? (ctx.oidc.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials' ? defaultManagementResource(config, ctx.oidc.params?.scope) : undefined),
+      getResourceServerInfo: (_ctx, indicator) => {
+        const info = resourceServerInfo(config, indicator);
+        if (!info) throw new errors.InvalidTarget(`unknown resource ${indicator}`);
+        return info;
+      },
+    },
+  };
+}
+
+/** Token, session and interaction lifetimes (config.ttl), per resource server where one sets its own. */
+function engineTtl(config: Config): Configuration['ttl'] {
+  return {
+    AccessToken: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.accessToken,
+    ClientCredentials: (_ctx, token) => token.resourceServer?.accessTokenTTL ?? config.ttl.clientCredentials,
+    AuthorizationCode: authorizationCodeTtl(config.ttl.authorizationCode),
+    IdToken: config.ttl.idToken,
+    RefreshToken: config.ttl.refreshToken,
+    Session: config.ttl.session,
+    Interaction: config.ttl.interaction,
+    Grant: config.ttl.grant,
+    DeviceCode: config.deviceFlow.codeTtl,
+    BackchannelAuthenticationRequest: backchannelRequestTtl(config) as never,
+  };
+}
+
+/** Our client metadata extensions and their checks (src/oidc/client-metadata.ts, frontchannel, FAPI 2.0). */
+function clientMetadataValidation(config: Config): Configuration['extraClientMetadata'] {
+  return {
+    properties: [...Object.keys(CLIENT_METADATA_EXTENSIONS), ...FRONTCHANNEL_METADATA],
+    validator(_ctx, key, value, metadata) {
+      const problem = validateClientExtension(key, value)
+        ?? frontchannelMetadataProblem(key, value, metadata as { redirect_uris?: unknown }, config.nodeEnv !== 'production')
+        // The FAPI 2.0 grade is a promise about the whole client: checked against all of its metadata.
+        ?? (key === 'security_profile' && value === 'fapi2' ? fapi2MetadataProblem(metadata as Record<string, unknown>) : undefined)
+        ?? validateWholeClient(key, metadata as Record<string, unknown>, { allowHttp: config.nodeEnv !== 'production' });
+      if (problem) throw new errors.InvalidClientMetadata(problem);
+    },
+  };
+}
+
+function engineCookies(config: Config): Configuration['cookies'] {
+  const cookiePrefix = config.cookies.prefix;
+  return {
+    names: {
+      session: `${cookiePrefix}_session`,
+      interaction: `${cookiePrefix}_interaction`,
+      resume: `${cookiePrefix}_resume`,
+    },
+    long: { httpOnly: true, sameSite: 'lax' },
+    short: { httpOnly: true, sameSite: 'lax' },
+    keys: [...config.secrets.cookieKeys],
+  };
+}
+
+/** Middleware and listeners added to the engine once it exists. */
+function wireProvider(provider: Provider, deps: ProviderDeps): void {
+  const { config } = deps;
   wireEngineEvents(provider, deps.logger, deps.audit);
   includeSidForFrontchannel(provider);
   if (deps.limits) provider.use(userCodeGuessLimit(deps.limits));
@@ -210,5 +238,4 @@ export function createProvider(deps: ProviderDeps): Provider {
       profile.countSignIn(ctx as never).catch((error: Error) => deps.logger.warn({ err: error.message }, 'profile.count_failed'));
     });
   }
-  return provider;
 }

@@ -30,7 +30,10 @@ const spBody = z.object({
 const listOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item) });
 
 export function configurationOperations(deps: AdminDeps): Operation[] {
-  const { clients, sps, federation, legal } = deps;
+  return [...clientOperations(deps), ...samlOperations(deps), ...connectorOperations(deps), ...legalOperations(deps)];
+}
+
+function clientOperations({ clients }: AdminDeps): Operation[] {
   return [
     defineOperation({
       operationId: 'listClients', method: 'get', path: '/clients', tag: 'Clients', access: 'read',
@@ -75,6 +78,11 @@ export function configurationOperations(deps: AdminDeps): Operation[] {
         return { $status: 204 };
       },
     }),
+  ];
+}
+
+function samlOperations({ sps }: AdminDeps): Operation[] {
+  return [
     defineOperation({
       operationId: 'listSamlServiceProviders', method: 'get', path: '/saml/sps', tag: 'SAML', access: 'read',
       summary: 'SAML service providers of our IdP',
@@ -103,6 +111,11 @@ export function configurationOperations(deps: AdminDeps): Operation[] {
         return { $status: 204 };
       },
     }),
+  ];
+}
+
+function connectorOperations({ federation }: AdminDeps): Operation[] {
+  return [
     defineOperation({
       operationId: 'listConnectors', method: 'get', path: '/connectors', tag: 'Connectors', access: 'read',
       summary: 'Upstream sign-in connectors (social login, group IdPs), without secrets',
@@ -124,6 +137,11 @@ export function configurationOperations(deps: AdminDeps): Operation[] {
         return { $status: 204 };
       },
     }),
+  ];
+}
+
+function legalOperations({ legal }: AdminDeps): Operation[] {
+  return [
     defineOperation({
       operationId: 'listLegalDocumentVersions', method: 'get', path: '/legal-documents', tag: 'Legal documents', access: 'read',
       summary: 'Every version of every legal document (drafts and published)',

@@ -37,7 +37,11 @@ const updateBody = z.object({
 }).strict().refine((b) => Object.keys(b).length > 0, 'nothing to change');
 
 export function userOperations(deps: AdminDeps): Operation[] {
-  const { users } = deps;
+  return [...accountRecordOperations(deps), ...accountActionOperations(deps)];
+}
+
+/** Search, create, read, change and delete accounts. */
+function accountRecordOperations({ users }: AdminDeps): Operation[] {
   const view = publicAccount;
   return [
     defineOperation({
@@ -85,6 +89,13 @@ export function userOperations(deps: AdminDeps): Operation[] {
         return { $status: 204 };
       },
     }),
+  ];
+}
+
+/** What an operator does to one account: export its data, block it, set its roles, send a reset. */
+function accountActionOperations({ users }: AdminDeps): Operation[] {
+  const view = publicAccount;
+  return [
     defineOperation({
       operationId: 'exportUser', method: 'get', path: '/users/{id}/export', tag: 'Users', access: 'write',
       summary: 'Everything kept about the person, as one JSON document (GDPR art. 15/20), without secrets',

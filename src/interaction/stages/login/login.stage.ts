@@ -3,10 +3,10 @@ import type { AccountService } from '../../../accounts/account.service.ts';
 import type { Account } from '../../../accounts/account.repository.ts';
 import { waitingSignIn, type PasswordStamp } from '../../../accounts/password-stamp.ts';
 import type { Config } from '../../../config/config.schema.ts';
-import { AppError, isAppError } from '../../../http/app-error.ts';
+import { AppError } from '../../../http/app-error.ts';
 import type { Audit } from '../../../ops/audit.ts';
-import { ACR_PASSWORD } from '../../../oidc/provider.ts';
-import { code, email, formError, parseForm, password } from '../../forms.ts';
+import { ACR } from '../../../mfa/acr.ts';
+import { code, defineStageForm, email, formError, parseForm, password } from '../../forms.ts';
 import type { Stage, StageContext } from '../../stage.ts';
 
 // The `login` prompt: email + password, then (when the address is not yet verified) the mailed code.
@@ -59,11 +59,26 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
       return;
     }
     deps.audit('login.succeeded', { accountId: account._id, client: stage.interaction.client.clientId, amr: ['pwd'] });
-    await stage.finishLogin({ accountId: account._id, acr: ACR_PASSWORD, amr: ['pwd'] });
+    await stage.finishLogin({ accountId: account._id, acr: ACR.password, amr: ['pwd'] });
   }
+
+  const signIn = defineStageForm({
+    path: '',
+    schema: loginForm,
+    errors: 'login',
+    echo: ['email'],
+    // The legacy store could not tell (lazy migration): said on the form, like a wrong password, not an error page.
+    showOnForm: ['login.legacy_unavailable'],
+    async valid(stage, input) {
+      const account = await deps.accounts.authenticate(input.email, input.password, stage.ctx.ip);
+      await signedIn(stage, account);
+    },
+    invalid: (stage, failure) => showLogin(stage, { email: failure.typed.email, error: failure.code }, failure.status),
+  });
 
   return {
     prompt: 'login',
+    forms: [signIn],
     routes: [
       {
         method: 'GET',
@@ -71,22 +86,6 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
         async handle(stage) {
           for (const extension of deps.pageExtensions ?? []) if (await extension.intercept?.(stage)) return;
           await showLogin(stage);
-        },
-      },
-      {
-        method: 'POST',
-        path: '',
-        async handle(stage) {
-          const typedEmail = typeof stage.form.email === 'string' ? stage.form.email : '';
-          try {
-            const input = parseForm(loginForm, stage.form, 'login');
-            const account = await deps.accounts.authenticate(input.email, input.password, stage.ctx.ip);
-            await signedIn(stage, account);
-          } catch (error) {
-            // The legacy store could not tell (lazy migration): said on the form, like a wrong password, not an error page.
-            const failure = isAppError(error) && error.code === 'login.legacy_unavailable' ? error : formError(stage.ctx, error);
-            await showLogin(stage, { email: typedEmail, error: failure.code }, failure.status);
-          }
         },
       },
       {
@@ -114,7 +113,7 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
             return;
           }
           deps.audit('login.succeeded', { accountId, client: stage.interaction.client.clientId, amr: ['pwd'] });
-          await stage.finishLogin({ accountId: accountId!, acr: ACR_PASSWORD, amr: ['pwd'] });
+          await stage.finishLogin({ accountId: accountId!, acr: ACR.password, amr: ['pwd'] });
         },
       },
     ],

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { AccountService } from '../../../accounts/account.service.ts';
 import { stampOf, waitingSignIn } from '../../../accounts/password-stamp.ts';
 import { AppError } from '../../../http/app-error.ts';
-import { email, formError, parseForm } from '../../forms.ts';
+import { defineStageForm, email } from '../../forms.ts';
 import type { Stage } from '../../stage.ts';
 import { extensionModel, showVerify, type LoginPageExtension } from '../login/login.stage.ts';
 
@@ -21,8 +21,34 @@ const registerForm = z.object({
 export type ProfileValidator = (input: Record<string, unknown>, keys: string[]) => { values: Record<string, unknown>; errors: Record<string, string> };
 
 export function createRegisterStage(deps: { accounts: AccountService; pageExtensions?: LoginPageExtension[]; validateProfile?: ProfileValidator }): Stage {
+  const signUp = defineStageForm({
+    path: '/register',
+    schema: registerForm,
+    errors: 'register',
+    echo: ['email', 'name'],
+    async valid(stage, input) {
+      const checked = deps.validateProfile?.({ name: input.name }, ['name']) ?? { values: { name: input.name }, errors: {} };
+      const [field, code] = Object.entries(checked.errors)[0] ?? [];
+      if (field && code) throw new AppError(code, 400, { field });
+      const name = checked.values.name as string | undefined;
+      const account = await deps.accounts.register(
+        { email: input.email, password: input.password, profile: name ? { name } : undefined },
+        { ip: stage.ctx.ip, locale: stage.locale, brand: stage.brand },
+      );
+      // Waiting for the code with the password just chosen (see login.stage.ts).
+      if (account) stage.pending.set(waitingSignIn.value(account._id, stampOf(account.passwordHash)));
+      else stage.pending.clear();
+      showVerify(stage, input.email);
+    },
+    invalid: async (stage, failure) => stage.render('register', {
+      ...failure.typed, loginUrl: `/interaction/${stage.interaction.uid}`, error: failure.code, errorField: failure.field,
+      ...(await extensionModel(deps.pageExtensions, stage)),
+    }, failure.status),
+  });
+
   return {
     prompt: 'login',
+    forms: [signUp],
     routes: [
       {
         method: 'GET',
@@ -31,34 +57,6 @@ export function createRegisterStage(deps: { accounts: AccountService; pageExtens
           email: stage.interaction.params.login_hint ?? '', loginUrl: `/interaction/${stage.interaction.uid}`,
           ...(await extensionModel(deps.pageExtensions, stage)),
         }),
-      },
-      {
-        method: 'POST',
-        path: '/register',
-        async handle(stage) {
-          const typed = { email: typeof stage.form.email === 'string' ? stage.form.email : '', name: typeof stage.form.name === 'string' ? stage.form.name : '' };
-          try {
-            const input = parseForm(registerForm, stage.form, 'register');
-            const checked = deps.validateProfile?.({ name: input.name }, ['name']) ?? { values: { name: input.name }, errors: {} };
-            const [field, code] = Object.entries(checked.errors)[0] ?? [];
-            if (field && code) throw new AppError(code, 400, { field });
-            const name = checked.values.name as string | undefined;
-            const account = await deps.accounts.register(
-              { email: input.email, password: input.password, profile: name ? { name } : undefined },
-              { ip: stage.ctx.ip, locale: stage.locale, brand: stage.brand },
-            );
-            // Waiting for the code with the password just chosen (see login.stage.ts).
-            if (account) stage.pending.set(waitingSignIn.value(account._id, stampOf(account.passwordHash)));
-            else stage.pending.clear();
-            showVerify(stage, input.email);
-          } catch (error) {
-            const failure = formError(stage.ctx, error);
-            stage.render('register', {
-              ...typed, loginUrl: `/interaction/${stage.interaction.uid}`, error: failure.code, errorField: failure.field,
-              ...(await extensionModel(deps.pageExtensions, stage)),
-            }, failure.status);
-          }
-        },
       },
     ],
   };

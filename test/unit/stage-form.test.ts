@@ -1,0 +1,50 @@
+import { describe, expect, test } from '@jest/globals';
+import { z } from 'zod';
+import { AppError } from '../../src/http/app-error.ts';
+import { defineStageForm, email, password, type FormFailure } from '../../src/interaction/forms.ts';
+import { createStageRegistry, type StageContext } from '../../src/interaction/stage.ts';
+
+// The stage form contract on its own: the registry's POST route parses, runs the action, and shows the same view
+// again with the error and the echoed fields (no engine, no HTTP).
+function setUp(valid: () => Promise<void> = async () => undefined, showOnForm?: string[]) {
+  const failures: FormFailure[] = [];
+  const form = defineStageForm({
+    path: '/sign', schema: z.object({ email, password }), errors: 'sign', echo: ['email'], showOnForm,
+    valid, invalid: (_stage, failure) => void failures.push(failure),
+  });
+  const registry = createStageRegistry([{ prompt: 'login', routes: [], forms: [form] }]);
+  const route = registry.get('login')!.routes.find((r) => r.method === 'POST' && r.path === '/sign')!;
+  const headers: Record<string, string> = {};
+  const run = (body: Record<string, unknown>) => route.handle({ form: body, ctx: { set: (k: string, v: string) => { headers[k] = v; } } } as unknown as StageContext);
+  return { run, failures, headers };
+}
+
+describe('stage forms', () => {
+  test('a field error shows the form again with 400, the field, and the typed email but never the password', async () => {
+    const { run, failures } = setUp();
+    await run({ email: 'not-an-address', password: 'secret' });
+    expect(failures).toEqual([{ code: 'sign.invalid_email', field: 'email', status: 400, typed: { email: 'not-an-address' } }]);
+  });
+
+  test('an AppError from the action is shown on the form, with Retry-After for a rate limit', async () => {
+    const limited = Object.assign(new AppError('rate_limited', 429), { retryAfter: 30 });
+    const { run, failures, headers } = setUp(async () => { throw limited; });
+    await run({ email: 'a@example.com', password: 'secret' });
+    expect(failures[0]).toMatchObject({ code: 'rate_limited', status: 429 });
+    expect(headers['Retry-After']).toBe('30');
+  });
+
+  test('5xx errors reach the error handler unless the form says them itself', async () => {
+    const unavailable = new AppError('sign.unavailable', 503);
+    await expect(setUp(async () => { throw unavailable; }).run({ email: 'a@example.com', password: 'x' })).rejects.toBe(unavailable);
+    const shown = setUp(async () => { throw unavailable; }, ['sign.unavailable']);
+    await shown.run({ email: 'a@example.com', password: 'x' });
+    expect(shown.failures[0]).toMatchObject({ code: 'sign.unavailable', status: 503 });
+  });
+
+  test('a form that would echo a password is refused when defined', () => {
+    expect(() => defineStageForm({
+      path: '', schema: z.object({ password }), errors: 'x', echo: ['password'], valid: async () => undefined, invalid: () => undefined,
+    })).toThrow(/password/);
+  });
+});
