@@ -11,7 +11,7 @@ import type { MailQueue } from '../mail/mail-queue.ts';
 import type { Audit } from '../ops/audit.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Provider } from '../oidc/provider.ts';
-import type { ProfileCapability } from '../profile/profile.capability.ts';
+import type { ProfileModule } from '../profile/profile.module.ts';
 import { createActionTokenService } from '../tokens/action-token.service.ts';
 import { createLeadClients } from './lead-clients.ts';
 import { createLeadConversion } from './lead-conversion.ts';
@@ -28,7 +28,7 @@ export interface LeadsModuleDeps {
   models: Models;
   provider: () => Provider;
   accounts: AccountRepository;
-  profile: Pick<ProfileCapability, 'schema' | 'profile'>;
+  profile: Pick<ProfileModule, 'schema' | 'profile'>;
   mailQueue: MailQueue;
   limits: RateLimits;
   audit: Audit;
