@@ -95,7 +95,7 @@ function ourRoutes(container: Container, web: WebDeps): Koa.Middleware[] {
     // Bearer-token APIs: no cookies, so no CSRF middleware; their own JSON error format.
     ...container.admin.middleware,
     container.scim.middleware,
-    container.adminConsole.router(formMiddleware).routes() as Koa.Middleware,
+    ...routesOf(container.adminConsole.routers(web)),
     createOpsRouter(container.connection).routes() as Koa.Middleware,
     interactionRouter.routes() as Koa.Middleware,
     createMailLinksRouter({ accounts: container.accounts, pages, formMiddleware }).routes() as Koa.Middleware,
