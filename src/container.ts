@@ -86,7 +86,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   // CIBA: the engine asks these hooks who the person is and how to reach them (src/ciba).
   const ciba = createCibaModule({ config, model: models.CibaApproval, accounts: accountRepository, mailQueue, audit });
   const engine = await createEngine(base, {
-    groupNames: groups.namesOf, policyHooks: { mfa: mfa.policy, ...profile.policy, ...consents.policy }, customClaims: profile.customClaims,
+    groupNames: groups.namesOf, policyHooks: { ...mfa.policy, ...profile.policy, ...consents.policy }, customClaims: profile.customClaims,
     ciba: ciba.hooks,
   });
   const provider = engine.currentProvider;
@@ -114,7 +114,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const operations = await createOperations(base, {
     provider, clients, registerInternalClients, mfa, federation, saml, consents, profile, groups, leads, selfService, ...directory,
   });
-  const accountSections = accountSectionsOf([federation, profile, consents], selfService, ciba);
+  const accountSections = accountSectionsOf([mfa, federation, profile, consents], selfService, ciba);
 
   return {
     config, connection, logger, models, audit, auditTrail: base.auditTrail, views: base.views, i18n: base.i18n, pages, mailer, mailQueue, limits, keyStore,
@@ -274,10 +274,10 @@ function withConsents(profile: ProfileModule, consents: ConsentsModule) {
   };
 }
 
-/** Links on /account, in the order shown; features add theirs (security, linked identities, profile, consents ...). */
+/** Links on /account, in the order shown: the features' (security, linked identities, profile, consents), then ours. */
 function accountSectionsOf(features: FeatureModule[], selfService: FeatureModule, ciba: FeatureModule): AccountSection[] {
   return [
-    { href: '/account/security', label: 'mfa.account.title' }, ...features.flatMap((feature) => feature.accountSections ?? []),
+    ...features.flatMap((feature) => feature.accountSections ?? []),
     { href: '/account/data', label: 'account_data.link' }, ...(selfService.accountSections ?? []), ...(ciba.accountSections ?? []),
   ];
 }
