@@ -4,7 +4,9 @@ import { bodyParser } from '@koa/bodyparser';
 import Koa, { type Context, type Next } from 'koa';
 import mount from 'koa-mount';
 import compose from 'koa-compose';
+import type Router from '@koa/router';
 import type { Container } from './container.ts';
+import type { WebDeps } from './modules/feature-module.ts';
 import { createCsrf } from './http/csrf.ts';
 import { errorHandler, respondWithError } from './http/error-handler.ts';
 import { AppError } from './http/app-error.ts';
@@ -30,36 +32,11 @@ import { createBrandingRouter } from './branding/branding.router.ts';
 // The koa application: our middleware and routes first, the engine mounted last (its routes end the response).
 // No listen() here: see server.ts.
 export function createApp(container: Container): Koa {
-  const { config, logger, pages, audit } = container;
+  const { config, logger, pages } = container;
   const trust = createProxyTrust(config.http.trustedProxies);
   // koa reads X-Forwarded-Proto/Host only with `proxy`; forwardedFrom() leaves them only on requests from a trusted proxy.
   const app = new Koa({ proxy: trust.any, keys: [...config.secrets.cookieKeys] });
-
-  const formMiddleware = [
-    bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' }),
-    createCsrf(`${config.cookies.prefix}_csrf`, (ctx) => audit('csrf.refused', { path: ctx.path, ip: ctx.ip })).middleware,
-  ];
-  // SAML POST bindings carry whole signed (and encrypted) messages: the body may be as large as the message bound of
-  // the binding codec (form-encoded base64 grows by a few percent), not the 16 KB of our own forms.
-  const samlForm = bodyParser({ enableTypes: ['form'], formLimit: `${Math.ceil((MAX_ENCODED_MESSAGE_CHARS * 1.1) / 1024) + 8}kb`, encoding: 'utf-8' });
-  const interactionRouter = createInteractionRouter({
-    config, provider: container.provider, stages: container.stages, pages, audit, formMiddleware, onLogin: container.leads.onSignIn,
-  });
-  const mailLinksRouter = createMailLinksRouter({ accounts: container.accounts, pages, formMiddleware });
-  const opsRouter = createOpsRouter(container.connection);
-  const accountRouter = createAccountRouter({
-    config, provider: container.provider, accounts: container.accountRepository, pages, formMiddleware, sections: container.accountSections,
-  });
-  // Every change under /account needs the account's own level and a recent sign-in: one guard before all its routers.
-  const accountChangeGuard = createAccountChangeGuard({
-    config, provider: container.provider, enrolledTypes: (accountId) => container.mfa.mfa.enrolledTypes(accountId), audit,
-  });
-  const accountDataRouter = createAccountDataRouter({
-    provider: container.provider, pages, formMiddleware, users: container.users, deletionGraceDays: config.accounts.deletionGraceDays,
-  });
-  const securityRouter = createSecurityRouter({
-    config, db: container.connection.db!, provider: container.provider, mfa: container.mfa, pages, formMiddleware,
-  });
+  const web: WebDeps = { provider: container.provider, pages, ...formParsers(container) };
 
   const { geoHeader, geoCoordinatesHeader } = config.mfa.risk;
   app.use(forwardedFrom(trust, [
@@ -78,41 +55,79 @@ export function createApp(container: Container): Koa {
   app.use(pinHostToIssuer(config.issuer));
   app.use(errorHandler(pages, logger));
   // Our routes live under a few prefixes; requests for the engine (/token, /me ...) skip them entirely.
-  const ours: Koa.Middleware[] = [
+  app.use(onlyUnder(['/static/', '/branding/', '/admin', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
+    // SAML logout joins the engine's own logout confirmation (src/saml/idp/saml.router.ts).
+    '/session/end/confirm', ...LEAD_PATHS,
+    // The CIBA approval page (src/ciba/ciba.router.ts).
+    '/ciba/'], compose(ourRoutes(container, web))));
+  app.use(engineOutageAs503(pages));
+  // Which browser each sign-in session runs in, recorded as the engine authorizes (for /account/sessions).
+  app.use(container.selfService.devices.trackingMiddleware(container.provider));
+  app.use(mountCurrentProvider(container.provider));
+  return app;
+}
+
+/** Our own forms (16 KB, CSRF) and the SAML POST bindings' larger bodies. */
+function formParsers({ config, audit }: Container): Pick<WebDeps, 'formMiddleware' | 'samlForm'> {
+  const formMiddleware = [
+    bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' }),
+    createCsrf(`${config.cookies.prefix}_csrf`, (ctx) => audit('csrf.refused', { path: ctx.path, ip: ctx.ip })).middleware,
+  ];
+  // SAML POST bindings carry whole signed (and encrypted) messages: the body may be as large as the message bound of
+  // the binding codec (form-encoded base64 grows by a few percent), not the 16 KB of our own forms.
+  const samlForm = bodyParser({ enableTypes: ['form'], formLimit: `${Math.ceil((MAX_ENCODED_MESSAGE_CHARS * 1.1) / 1024) + 8}kb`, encoding: 'utf-8' });
+  return { formMiddleware, samlForm };
+}
+
+const routesOf = (routers: Router[]) => routers.map((router) => router.routes() as Koa.Middleware);
+
+/** Our routes, in the order they are tried. */
+function ourRoutes(container: Container, web: WebDeps): Koa.Middleware[] {
+  const { config, pages, audit } = container;
+  const { formMiddleware } = web;
+  const interactionRouter = createInteractionRouter({
+    config, provider: container.provider, stages: container.stages, pages, audit, formMiddleware, onLogin: container.leads.onSignIn,
+  });
+  return [
     staticFiles(path.resolve(import.meta.dirname, '..', 'public')),
     // Per-site colours as a stylesheet of our own origin (src/branding).
     createBrandingRouter({ provider: container.provider }).routes() as Koa.Middleware,
     // Bearer-token APIs: no cookies, so no CSRF middleware; their own JSON error format.
     ...container.admin.middleware,
     container.scim.middleware,
-    container.adminConsole.router(formMiddleware).routes() as Koa.Middleware,
-    opsRouter.routes() as Koa.Middleware,
+    ...routesOf(container.adminConsole.routers(web)),
+    createOpsRouter(container.connection).routes() as Koa.Middleware,
     interactionRouter.routes() as Koa.Middleware,
-    mailLinksRouter.routes() as Koa.Middleware,
-    accountChangeGuard,
-    accountRouter.routes() as Koa.Middleware,
-    securityRouter.routes() as Koa.Middleware,
-    accountDataRouter.routes() as Koa.Middleware,
-    ...container.selfService.routers(pages, formMiddleware).map((router) => router.routes() as Koa.Middleware),
-    ...container.federation.routers(formMiddleware, pages).map((router) => router.routes() as Koa.Middleware),
+    createMailLinksRouter({ accounts: container.accounts, pages, formMiddleware }).routes() as Koa.Middleware,
+    ...accountRoutes(container, web),
+    ...routesOf(container.selfService.routers(web)),
+    ...routesOf(container.federation.routers(web)),
     // Front-channel logout frames after the engine's logout confirmation, around the SAML SLO chain (inside it).
     createFrontchannelLogoutRouter({ provider: container.provider, pages, issuer: config.issuer }).routes() as Koa.Middleware,
-    container.saml.router(samlForm).routes() as Koa.Middleware,
-    container.samlSp.router(samlForm).routes() as Koa.Middleware,
-    ...container.profile.routers({ provider: container.provider, pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
-    ...container.leads.routers({ pages, formMiddleware }).map((router) => router.routes() as Koa.Middleware),
-    container.ciba.router(container.provider, pages, formMiddleware).routes() as Koa.Middleware,
+    container.saml.router(web.samlForm).routes() as Koa.Middleware,
+    ...routesOf(container.samlSp.routers(web)),
+    ...routesOf(container.profile.routers(web)),
+    ...routesOf(container.leads.routers(web)),
+    ...routesOf(container.ciba.routers(web)),
   ];
-  app.use(onlyUnder(['/static/', '/branding/', '/admin', '/scim/', '/healthz', '/readyz', '/interaction/', '/verify-email', '/password/', '/account', '/federation/', '/saml/',
-    // SAML logout joins the engine's own logout confirmation (src/saml/idp/saml.router.ts).
-    '/session/end/confirm', ...LEAD_PATHS,
-    // The CIBA approval page (src/ciba/ciba.router.ts).
-    '/ciba/'], compose(ours)));
-  app.use(engineOutageAs503(pages));
-  // Which browser each sign-in session runs in, recorded as the engine authorizes (for /account/sessions).
-  app.use(container.selfService.devices.trackingMiddleware(container.provider));
-  app.use(mountCurrentProvider(container.provider));
-  return app;
+}
+
+/** /account itself, its security and data pages, behind the guard every change under /account passes. */
+function accountRoutes(container: Container, web: WebDeps): Koa.Middleware[] {
+  const { config, provider, pages, formMiddleware } = { ...web, config: container.config };
+  return [
+    // Every change under /account needs the account's own level and a recent sign-in: one guard before all its routers.
+    createAccountChangeGuard({
+      config, provider, enrolledTypes: (accountId) => container.mfa.mfa.enrolledTypes(accountId), audit: container.audit,
+    }),
+    createAccountRouter({
+      config, provider, accounts: container.accountRepository, pages, formMiddleware, sections: container.accountSections,
+    }).routes() as Koa.Middleware,
+    createSecurityRouter({ config, db: container.connection.db!, provider, mfa: container.mfa, pages, formMiddleware }).routes() as Koa.Middleware,
+    createAccountDataRouter({
+      provider, pages, formMiddleware, users: container.users, deletionGraceDays: config.accounts.deletionGraceDays,
+    }).routes() as Koa.Middleware,
+  ];
 }
 
 function onlyUnder(prefixes: string[], middleware: Koa.Middleware) {

@@ -1,10 +1,9 @@
 import path from 'node:path';
 import type { Connection } from 'mongoose';
 import { createAccountClaim } from './accounts/account-claim.service.ts';
-import { createPasswordStamp } from './accounts/password-stamp.ts';
 import { createAccountRepository } from './accounts/account.repository.ts';
 import { ACCOUNT_BOOKKEEPING_FIELDS, createAccountCache } from './accounts/account-cache.ts';
-import { createAccountService } from './accounts/account.service.ts';
+import { createAccountService, type AccountService } from './accounts/account.service.ts';
 import { createPasswordHasher } from './accounts/password.hasher.ts';
 import { createLegacyCredentials } from './accounts/legacy-credentials.ts';
 import type { Config } from './config/config.schema.ts';
@@ -13,15 +12,7 @@ import { createPages } from './http/pages.ts';
 import { createRateLimits } from './http/rate-limits.ts';
 import { createViews } from './http/views.ts';
 import { createI18n } from './i18n/i18n.ts';
-import { createStageRegistry } from './interaction/stage.ts';
-import { createConsentStage } from './interaction/stages/consent/consent.stage.ts';
-import { createLoginStage } from './interaction/stages/login/login.stage.ts';
-import { createForgotPasswordStage } from './interaction/stages/password/forgot-password.stage.ts';
-import { createRegisterStage } from './interaction/stages/register/register.stage.ts';
-import { createMfaEnrolStage } from './interaction/stages/mfa/mfa-enrol.stage.ts';
-import { createMfaStage } from './interaction/stages/mfa/mfa.stage.ts';
-import { createPasskeyLoginStage } from './interaction/stages/mfa/passkey-login.stage.ts';
-import { createMfaModule } from './mfa/mfa.module.ts';
+import { createMfaModule, type MfaModule } from './mfa/mfa.module.ts';
 import { createKeyStore } from './keys/key-store.service.ts';
 import { createSecretBox } from './keys/secret-box.ts';
 import { createMailer } from './mail/mailer.ts';
@@ -46,22 +37,29 @@ import { createAccountSessions } from './oidc/account-sessions.ts';
 import { createGroupService } from './groups/group.service.ts';
 import { createConsentRecordRepository } from './consents/consent-record.repository.ts';
 import { createSamlIdp } from './saml/idp/saml-idp.ts';
-import { createSamlSp } from './saml/sp/saml-sp.module.ts';
 import { SP_COLLECTION } from './saml/idp/sp-registry.service.ts';
 import { createActionTokenService } from './tokens/action-token.service.ts';
 import type { Logger } from './ops/logger.ts';
-import { createProfileCapability } from './profile/profile.capability.ts';
-import { createFederation } from './federation/federation.module.ts';
 import { createEventsModule } from './events/events.module.ts';
 import { createExportModule } from './export/export.module.ts';
 import { createLeadsModule } from './leads/leads.module.ts';
-import { createMetrics, type Metrics } from './metrics/metrics.module.ts';
 import { createPairwiseSubject, pairwiseSecretOf } from './keys/pairwise-subject.ts';
 import { subjectFor } from './oidc/pairwise.ts';
-import { createSelfService } from './account/self-service/self-service.module.ts';
 import { createCibaModule } from './ciba/ciba.module.ts';
 
+import { createStages } from './interaction/stages/index.ts';
+import { createSamlConnectorType, createSamlSpModule } from './saml/sp/saml-sp.module.ts';
+import { createProfileModule, type ProfileModule } from './profile/profile.module.ts';
+import { createConsentsModule, type ConsentsModule } from './consents/consents.module.ts';
+import { createFederationModule, type FederationModule } from './federation/federation.module.ts';
+import { createConnectorTypes } from './federation/connector-registry.ts';
+import { createMetricsModule, type Metrics } from './metrics/metrics.module.ts';
+import { createSelfServiceModule, type SelfService } from './account/self-service/self-service.module.ts';
+import type { FeatureModule, WebDeps } from './modules/feature-module.ts';
+
 // Composition root: models -> repositories -> services -> provider -> stages. Nothing else wires dependencies.
+// Every feature is a `create<Feature>Module` (src/modules/feature-module.ts); registries (stages, connector types,
+// account sections) are built here and passed in.
 export const VIEWS_DIR = path.resolve(import.meta.dirname, '..', 'views');
 /** The release, named in the admin API's OpenAPI document. */
 export const APP_VERSION = '0.1.0';
@@ -78,9 +76,62 @@ export interface ContainerOptions {
 
 export async function createContainer(config: Config, connection: Connection, models: Models, logger: Logger, options: ContainerOptions = {}) {
   const registerInternalClients = options.registerInternalClients ?? true;
+  const base = await createFoundation(config, connection, models, logger, options.metrics);
+  const { db, audit, pages, mailer, mailQueue, limits, keyStore, caches, accountRepository } = base;
+  const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit, caches });
+  // Per-site attributes and progressive profiling (src/profile); legal documents and consent records (src/consents).
+  const profile = createProfileModule({ config, models, audit });
+  const consents = createConsentsModule({ config, models, audit, keyStore, caches });
+  const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
+  // CIBA: the engine asks these hooks who the person is and how to reach them (src/ciba).
+  const ciba = createCibaModule({ config, model: models.CibaApproval, accounts: accountRepository, mailQueue, audit });
+  const engine = await createEngine(base, {
+    groupNames: groups.namesOf, policyHooks: { ...mfa.policy, ...profile.policy, ...consents.policy }, customClaims: profile.customClaims,
+    ciba: ciba.hooks,
+  });
+  const provider = engine.currentProvider;
+  const { hasher, accounts, claims } = createAccountServices(base, mfa);
+
+  const clients = createClientService(db, provider, caches);
+  if (registerInternalClients) await clients.ensureInternal(accountClientMetadata(config.issuer));
+  const saml = createSamlIdp({
+    config, models, keyStore, clients, provider, accounts: accountRepository, pages, audit, caches, groupNames: groups.namesOf, pairwise: base.pairwise,
+  });
+  // Upstream connector types: ours, and group-company SAML IdPs as login connectors (src/saml/sp).
+  const connectorTypes = createConnectorTypes({ saml: createSamlConnectorType({ config, models, credentials: saml.credentials }) });
+  const federation = createFederationModule({ config, models, accounts: accountRepository, claims, audit, provider, caches, connectorTypes });
+  const stages = createStages({ config, provider, accounts, accountRepository, mailer, limits, audit, mfa, federation, profile, consents });
+  const samlSp = createSamlSpModule({
+    config, models, connectors: federation.connectors, transactions: federation.transactions, credentials: saml.credentials, pages, audit,
+  });
+  // Lite registration: leads captured without a password, carried into the account of their address (src/leads).
+  const leads = createLeadsModule({ config, models, provider, accounts: accountRepository, profile, mailQueue, limits, audit, logger });
+  const directory = createDirectory(base, { provider, accounts, profile, consents, federation, saml, leads });
+  // The customer's own password, email, sessions and connected apps on /account (src/account/self-service).
+  const selfService = createSelfServiceModule({
+    config, db, models, provider, accountRepository, accounts, users: directory.users, sessions: directory.accountSessions, hasher, limits, mailQueue, audit, logger,
+  });
+  const operations = await createOperations(base, {
+    provider, clients, registerInternalClients, mfa, federation, saml, consents, profile, groups, leads, selfService, ...directory,
+  });
+  const accountSections = accountSectionsOf([mfa, federation, profile, consents], selfService, ciba);
+
+  return {
+    config, connection, logger, models, audit, auditTrail: base.auditTrail, views: base.views, i18n: base.i18n, pages, mailer, mailQueue, limits, keyStore,
+    accountRepository, accounts, stages, mfa, users: directory.users, groups, accountSessions: directory.accountSessions, ...operations, leads,
+    metrics: base.metrics, provider, reloadKeysIfRotated: engine.reloadKeysIfRotated, clients, accountSections, caches,
+    profile: withConsents(profile, consents), consents, federation, saml, samlSp, selfService, ciba,
+  };
+}
+
+export type Container = Awaited<ReturnType<typeof createContainer>>;
+type Foundation = Awaited<ReturnType<typeof createFoundation>>;
+
+/** Metrics, audit, pages, mail, limits, keys, the change caches and the account repository: what every feature uses. */
+async function createFoundation(config: Config, connection: Connection, models: Models, logger: Logger, metricsOption?: Metrics) {
   const db = connection.db!;
   // Prometheus metrics: one Registry per container (src/metrics), fed by audit events, engine events, the driver.
-  const metrics = options.metrics ?? createMetrics(config.metrics);
+  const metrics = metricsOption ?? createMetricsModule(config.metrics);
   // Every capability audits through this one function: the log line and the stored, queryable event.
   const auditTrail = createAuditModule({ config, model: models.AuditEvent, logger, observe: metrics.observeAudit });
   const audit = auditTrail.audit;
@@ -107,26 +158,25 @@ export async function createContainer(config: Config, connection: Connection, mo
     models.MfaFactor.collection.collectionName,
   ], logger);
   metrics.watchCaches(caches);
-  const Adapter = createMongoAdapterClass(db, caches);
   const accountCollection = models.Account.collection.collectionName;
   const accountRepository = createAccountRepository(models.Account, createAccountCache(
     models.Account.collection, caches.for(accountCollection, { patchable: ACCOUNT_BOOKKEEPING_FIELDS }), caches.derived(accountCollection),
   ));
   // One keyed hash for OIDC pairwise subjects and SAML persistent NameIDs (src/keys/pairwise-subject.ts).
   const pairwise = createPairwiseSubject(pairwiseSecretOf(config.secrets));
-  const enginePages = createEnginePages(pages, { subjectFor: subjectFor(pairwise), cookiePrefix: config.cookies.prefix });
-  const mfa = createMfaModule({ config, models, accounts: accountRepository, mailer, audit, caches });
-  // Per-site attributes, progressive profiling and legal consents (src/profile, src/consents).
-  const profileCapability = createProfileCapability({ config, models, audit, keyStore, caches });
-  const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
-  // CIBA: the engine asks these hooks who the person is and how to reach them (src/ciba).
-  const ciba = createCibaModule({ config, model: models.CibaApproval, accounts: accountRepository, mailQueue, audit });
-  const buildProvider = async () => withMetrics(createProvider({
-    config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger, audit, groupNames: groups.namesOf,
-    policyHooks: { mfa: mfa.policy, ...profileCapability.policy }, customClaims: profileCapability.customClaims, pairwise,
-    pollTimings: models.PollTiming, ciba: ciba.hooks, limits,
-  }));
+  return { config, connection, db, models, logger, metrics, auditTrail, audit, views, i18n, pages, mailer, mailQueue, limits, keyStore, caches, accountRepository, pairwise };
+}
+
+/** The engine, rebuilt with the new key set after a rotation. */
+async function createEngine(base: Foundation, hooks: Pick<Parameters<typeof createProvider>[0], 'groupNames' | 'policyHooks' | 'customClaims' | 'ciba'>) {
+  const { config, db, caches, keyStore, metrics, audit } = base;
+  const Adapter = createMongoAdapterClass(db, caches);
+  const enginePages = createEnginePages(base.pages, { subjectFor: subjectFor(base.pairwise), cookiePrefix: config.cookies.prefix });
   const withMetrics = (engine: Provider) => { metrics.watchEngine(engine); return engine; };
+  const buildProvider = async () => withMetrics(createProvider({
+    config, jwks: await keyStore.privateJwks(), Adapter, accounts: base.accountRepository, pages: enginePages, logger: base.logger, audit,
+    pairwise: base.pairwise, pollTimings: base.models.PollTiming, limits: base.limits, ...hooks,
+  }));
 
   // The engine's key set is fixed per instance: after `idp keys rotate` a new instance is built with the new
   // keys. Sessions, grants and tokens live in MongoDB, so swapping instances loses nothing.
@@ -140,113 +190,94 @@ export async function createContainer(config: Config, connection: Connection, mo
     audit('keys.reloaded', {});
     return true;
   };
-  const currentProvider = () => provider;
+  return { currentProvider: () => provider, reloadKeysIfRotated };
+}
 
+function createAccountServices(base: Foundation, mfa: MfaModule) {
+  const { config, db, models, caches, audit } = base;
   const hasher = createPasswordHasher(config.passwords);
   const signOutEverywhere = (accountId: string) => revokeEverythingOf(db, accountId, caches);
   // An unverified account whose mailbox is then proven (linking step, password reset) loses what was set up before.
   const claims = createAccountClaim({ models, signOutEverywhere, audit });
   const accounts = createAccountService({
-    config, accounts: accountRepository, hasher,
+    config, accounts: base.accountRepository, hasher,
     tokens: createActionTokenService(models.ActionToken),
-    mailQueue, limits, audit: mfa.audit, claims, signOutEverywhere,
+    mailQueue: base.mailQueue, limits: base.limits, audit: mfa.audit, claims, signOutEverywhere,
     legacy: config.migration.legacy ? createLegacyCredentials(config.migration.legacy) : undefined,
   });
+  return { hasher, claims, accounts };
+}
 
-  const federation = createFederation({
-    config, models, accounts: accountRepository, claims, hasher, mailer, limits, audit, provider: currentProvider, caches,
-  });
-  const stages = createStageRegistry([
-    createLoginStage({ config, accounts, passwordStamp: createPasswordStamp(accountRepository), audit, pageExtensions: [federation.loginExtension] }),
-    createRegisterStage({
-      accounts, pageExtensions: [federation.loginExtension],
-      validateProfile: (input, keys) => profileCapability.schema.validate(input, keys, []),
-    }),
-    federation.stage,
-    createForgotPasswordStage({ accounts }),
-    createConsentStage({ provider: currentProvider, audit }),
-    createMfaStage({ mfa: mfa.mfa, limits, audit, devices: mfa.remembering }),
-    createMfaEnrolStage({ mfa: mfa.mfa, limits }),
-    createPasskeyLoginStage({ passkeys: mfa.passkeys, limits, audit }),
-    ...profileCapability.stages,
-  ]);
-
-  const clients = createClientService(db, currentProvider, caches);
-  if (registerInternalClients) await clients.ensureInternal(accountClientMetadata(config.issuer));
-  const saml = createSamlIdp({
-    config, models, keyStore, clients, provider: currentProvider, accounts: accountRepository, pages, audit, caches, groupNames: groups.namesOf, pairwise,
-  });
-  // Group-company SAML IdPs as login connectors (registers the `saml` connector type).
-  const samlSp = createSamlSp({
-    config, models, connectors: federation.connectors, transactions: federation.transactions, credentials: saml.credentials, pages, audit,
-  });
-  // Managing accounts (admin API, SCIM, CLI): one directory service over the same models and the engine's sessions.
+/** Managing accounts (admin API, SCIM, CLI): one directory service over the same models and the engine's sessions. */
+function createDirectory(base: Foundation, deps: {
+  provider: () => Provider; accounts: AccountService; profile: ProfileModule; consents: ConsentsModule;
+  federation: FederationModule; saml: ReturnType<typeof createSamlIdp>; leads: ReturnType<typeof createLeadsModule>;
+}) {
+  const { db, models, caches, auditTrail, config } = base;
+  const { consents, leads } = deps;
   const accountSessions = createAccountSessions(db, caches);
-  // Lite registration: leads captured without a password, carried into the account of their address (src/leads).
-  const leads = createLeadsModule({
-    config, models, provider: currentProvider, accounts: accountRepository, profile: profileCapability, mailQueue, limits, audit, logger,
-  });
   const personalData = createPersonalData({
-    models, db, sessions: accountSessions, auditQuery: auditTrail.query, flushAudit: auditTrail.flush, saml: saml.accountData,
-    logoutEverywhere: async (accountId) => endEverySession(currentProvider(), await accountSessions.sessionUids(accountId)),
+    models, db, sessions: accountSessions, auditQuery: auditTrail.query, flushAudit: auditTrail.flush, saml: deps.saml.accountData,
+    logoutEverywhere: async (accountId) => endEverySession(deps.provider(), await accountSessions.sessionUids(accountId)),
     receipt: async (record) => {
-      const version = await profileCapability.legal.findVersion(record.documentId, record.version);
-      return version ? profileCapability.receipts.sign(record, version) : undefined;
+      const version = await consents.legal.findVersion(record.documentId, record.version);
+      return version ? consents.receipts.sign(record, version) : undefined;
     },
     extraErasers: [leads.directory.eraseFor], extraExports: { leads: leads.directory.exportFor },
   });
   const users = createUserDirectory({
-    models, db, accounts, schema: profileCapability.schema, profile: profileCapability.profile, sessions: accountSessions, audit,
-    unlinkIdentity: (accountId, identityId) => federation.linking.unlink(accountId, identityId), personalData,
+    models, db, accounts: deps.accounts, schema: deps.profile.schema, profile: deps.profile.profile, sessions: accountSessions, audit: base.audit,
+    unlinkIdentity: (accountId, identityId) => deps.federation.linking.unlink(accountId, identityId), personalData,
     deletionGraceDays: config.accounts.deletionGraceDays,
   });
-  // The customer's own password, email, sessions and connected apps on /account (src/account/self-service).
-  const selfService = createSelfService({
-    config, db, models, provider: currentProvider, accountRepository, accounts, users, sessions: accountSessions, hasher, limits, mailQueue, audit, logger,
-  });
+  return { accountSessions, users };
+}
+
+/** Events, export, the admin API, SCIM and the console: the operators' side. */
+async function createOperations(base: Foundation, deps: {
+  provider: () => Provider; clients: ReturnType<typeof createClientService>; registerInternalClients: boolean; mfa: MfaModule;
+  federation: FederationModule; saml: ReturnType<typeof createSamlIdp>; consents: ConsentsModule; profile: ProfileModule;
+  groups: ReturnType<typeof createGroupService>; leads: ReturnType<typeof createLeadsModule>; selfService: SelfService;
+  users: ReturnType<typeof createUserDirectory>; accountSessions: ReturnType<typeof createAccountSessions>;
+}) {
+  const { config, db, models, audit, logger, keyStore } = base;
+  const { provider, clients } = deps;
   const consentRecords = createConsentRecordRepository(models.ConsentRecord);
   // Events out (change streams -> event log -> signed webhooks); started by the server only.
   const events = createEventsModule({ config, db, models, audit, logger });
   const exports = createExportModule({ config, models, audit });
   /** Management tokens of a removed client stop working at once (the engine's client lookup is change-cached). */
-  const clientExists = async (clientId: string) => Boolean(await currentProvider().Client.find(clientId).catch(() => undefined));
+  const clientExists = async (clientId: string) => Boolean(await provider().Client.find(clientId).catch(() => undefined));
   const admin = createAdminModule({
-    config, keyStore, audit, version: APP_VERSION, users, sessions: accountSessions, mfa: mfa.mfa, federation, consentRecords, clients,
-    sps: saml.sps, legal: profileCapability.legal, auditQuery: auditTrail.query, webhooks: events.webhooks,
-    clientExists, exports, leads: leads.directory, selfService,
+    config, keyStore, audit, version: APP_VERSION, users: deps.users, sessions: deps.accountSessions, mfa: deps.mfa.mfa, federation: deps.federation,
+    consentRecords, clients, sps: deps.saml.sps, legal: deps.consents.legal, auditQuery: base.auditTrail.query, webhooks: events.webhooks,
+    clientExists, exports, leads: deps.leads.directory, selfService: deps.selfService,
   });
-
   const scim = createScimModule({
-    config, keyStore, audit, accounts: models.Account, users, groups, schema: profileCapability.schema,
-    clientExists,
+    config, keyStore, audit, accounts: models.Account, users: deps.users, groups: deps.groups, schema: deps.profile.schema, clientExists,
   });
-
-  if (registerInternalClients) await clients.ensureInternal(consoleClientMetadata(config.issuer));
+  if (deps.registerInternalClients) await clients.ensureInternal(consoleClientMetadata(config.issuer));
   const adminConsole = createConsoleModule({
-    config, provider: currentProvider, pages, invoker: admin.invoker, schema: profileCapability.schema, accounts: models.Account, events: models.AuditEvent,
+    config, provider, pages: base.pages, invoker: admin.invoker, schema: deps.profile.schema, accounts: models.Account, events: models.AuditEvent,
   });
+  return { admin, scim, adminConsole, events, exports };
+}
 
-  /** Links on /account; capabilities add theirs (security, linked identities, consents). */
-  const accountSections: AccountSection[] = [
-    { href: '/account/security', label: 'mfa.account.title' }, federation.accountSection, ...profileCapability.accountSections,
-    { href: '/account/data', label: 'account_data.link' }, ...selfService.sections, ciba.accountSection,
-  ];
-
+/**
+ * `container.profile` as the CLI, the app and the tests read it since before consents had a module of their own:
+ * the profile module with the legal services and both account routers (consents first, as they were mounted).
+ */
+function withConsents(profile: ProfileModule, consents: ConsentsModule) {
   return {
-    config, connection, logger, models, audit, auditTrail, views, i18n, pages, mailer, mailQueue, limits, keyStore,
-    accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin, scim, adminConsole, events, exports, leads, metrics,
-    provider: currentProvider,
-    reloadKeysIfRotated,
-    clients,
-    accountSections,
-    caches,
-    profile: profileCapability,
-    federation,
-    saml,
-    samlSp,
-    selfService,
-    ciba,
+    ...profile, legal: consents.legal, receipts: consents.receipts,
+    routers: (web: Pick<WebDeps, 'provider' | 'pages' | 'formMiddleware'>) => [...consents.routers(web), ...profile.routers(web)],
   };
 }
 
-export type Container = Awaited<ReturnType<typeof createContainer>>;
+/** Links on /account, in the order shown: the features' (security, linked identities, profile, consents), then ours. */
+function accountSectionsOf(features: FeatureModule[], selfService: FeatureModule, ciba: FeatureModule): AccountSection[] {
+  return [
+    ...features.flatMap((feature) => feature.accountSections ?? []),
+    { href: '/account/data', label: 'account_data.link' }, ...(selfService.accountSections ?? []), ...(ciba.accountSections ?? []),
+  ];
+}

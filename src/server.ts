@@ -7,7 +7,7 @@ import { createModels } from './db/models.ts';
 import { ensureSchema } from './db/schema.ts';
 import { createContainer, type Container, type ContainerOptions } from './container.ts';
 import type { Logger } from './ops/logger.ts';
-import { createMetrics } from './metrics/metrics.module.ts';
+import { createMetricsModule } from './metrics/metrics.module.ts';
 
 // Connect -> create collections and indexes -> wire the container -> serve. Used by main.ts and by the tests,
 // which pass a server already listening on port 0 (the issuer needs the port).
@@ -24,7 +24,7 @@ export interface RunningServer {
 
 export async function bootstrap(config: Config, mongoUri: string, logger: Logger, options?: ContainerOptions): Promise<Container> {
   // Metrics are built first: the driver's pool and command events are counted from the first connection.
-  const metrics = createMetrics(config.metrics);
+  const metrics = createMetricsModule(config.metrics);
   const connection = await connectMongo(mongoUri, {
     serverSelectionTimeoutMS: config.mongodb.serverSelectionTimeoutMS, monitor: metrics.enabled ? metrics.watchMongo : undefined,
   });

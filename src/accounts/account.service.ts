@@ -148,6 +148,25 @@ export function createAccountService(deps: AccountServiceDeps) {
       return account;
     },
 
+    /**
+     * Which of several accounts (one address, several accounts) a password proves, counted like a sign-in attempt.
+     * Every candidate's hash is checked (no early exit), so the time says nothing about which one matched.
+     */
+    async authenticateAmong(candidates: Account[], password: string, ip: string): Promise<Account | undefined> {
+      await limits.check('loginPerIp', ip);
+      for (const candidate of candidates) await limits.check('loginPerAccount', candidate.emailNormalized);
+      let proven: Account | undefined;
+      for (const candidate of candidates) {
+        const ok = candidate.passwordHash ? await hasher.verify(candidate.passwordHash, password) : false;
+        if (ok && !proven) proven = candidate;
+      }
+      if (!proven) {
+        await limits.consume('loginPerIp', ip).catch(() => undefined);
+        await limits.consume('loginPerAccount', candidates[0]?.emailNormalized ?? '').catch(() => undefined);
+      }
+      return proven;
+    },
+
     sendVerification: async (account: Account, meta: RequestMeta) => {
       await limits.consume('mailPerIp', meta.ip);
       sendVerification(account, meta.locale, meta.brand);

@@ -1,12 +1,10 @@
-import type { Middleware } from 'koa';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { AccountSection } from '../account/account.router.ts';
 import type { Config } from '../config/config.schema.ts';
-import type { Pages } from '../http/pages.ts';
 import type { MailQueue } from '../mail/mail-queue.ts';
 import type { Audit } from '../ops/audit.ts';
 import type { CibaHooks } from '../oidc/ciba.ts';
-import type { Provider } from '../oidc/provider.ts';
+import type { FeatureModule, WebDeps } from '../modules/feature-module.ts';
 import type { CibaApprovalModel } from './ciba-approval.model.ts';
 import { createCibaApprovals } from './ciba-approval.service.ts';
 import { createCibaRouter } from './ciba.router.ts';
@@ -33,14 +31,14 @@ export function createCibaModule(deps: CibaModuleDeps) {
     mayNotify: async (accountId) => (await approvals.countPending(accountId)) < deps.config.ciba.maxPendingPerAccount,
     notify: (request) => approvals.notify(request),
   };
-  const accountSection: AccountSection = { href: '/account/requests', label: 'ciba.pending.link' };
+  const accountSections: AccountSection[] = [{ href: '/account/requests', label: 'ciba.pending.link' }];
   return {
     hooks,
     approvals,
-    accountSection,
-    router: (provider: () => Provider, pages: Pages, formMiddleware: Middleware[]) =>
-      createCibaRouter({ provider, pages, approvals, audit: deps.audit, formMiddleware }),
-  };
+    accountSections,
+    routers: ({ provider, pages, formMiddleware }: Pick<WebDeps, 'provider' | 'pages' | 'formMiddleware'>) =>
+      [createCibaRouter({ provider, pages, approvals, audit: deps.audit, formMiddleware })],
+  } satisfies FeatureModule;
 }
 
 export type CibaModule = ReturnType<typeof createCibaModule>;

@@ -1,5 +1,4 @@
 import Router from '@koa/router';
-import type { Middleware } from 'koa';
 import type { AccountModel } from '../accounts/account.model.ts';
 import type { OperationInvoker } from '../admin/operation-invoker.ts';
 import type { AuditEventModel } from '../audit/audit-event.model.ts';
@@ -7,6 +6,7 @@ import type { Config } from '../config/config.schema.ts';
 import type { Pages } from '../http/pages.ts';
 import type { Provider } from '../oidc/provider.ts';
 import type { AttributeSchema } from '../profile/attribute-schema.ts';
+import type { FeatureModule, WebDeps } from '../modules/feature-module.ts';
 import { registerApplicationPages } from './applications.section.ts';
 import { createConsoleAuth } from './console-auth.ts';
 import { CONSOLE_CLIENT_ID } from './console-client.ts';
@@ -29,7 +29,7 @@ export function createConsoleModule(deps: {
   const pages = createConsolePages({ pages: deps.pages, invoker: deps.invoker });
 
   return {
-    router(form: Middleware[]): Router {
+    routers({ formMiddleware: form }: Pick<WebDeps, 'formMiddleware'>): Router[] {
       const router = new Router();
       router.get('/admin/login', (ctx) => auth.login(ctx));
       router.get('/admin/callback', async (ctx) => {
@@ -43,9 +43,9 @@ export function createConsoleModule(deps: {
       registerRecordPages(router, { auth, pages, form });
       registerLeadPages(router, { auth, pages, form });
       registerWebhookPages(router, { auth, pages, form });
-      return router;
+      return [router];
     },
-  };
+  } satisfies FeatureModule;
 }
 
 export type ConsoleModule = ReturnType<typeof createConsoleModule>;

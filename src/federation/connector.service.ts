@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { ChangeCaches } from '../db/change-cache.ts';
 import { AppError } from '../http/app-error.ts';
 import type { SecretBox } from '../keys/secret-box.ts';
-import { CONNECTOR_TYPES } from './connector-registry.ts';
+import type { ConnectorTypes } from './connector-registry.ts';
 import type { ClaimMapping, Connector, ConnectorRecord } from './connector.ts';
 import type { ConnectorDocument, FederationModels } from './federation.models.ts';
 import { PRESETS } from './presets.ts';
@@ -57,6 +57,8 @@ function normalizeKeys(input: Record<string, unknown>): Record<string, unknown> 
 
 export function createConnectorService(deps: {
   models: FederationModels; box: SecretBox; issuer: string; allowHttp: boolean;
+  /** The connector types this instance knows (connector-registry.ts, built by the composition root). */
+  types: ConnectorTypes;
   /** The connectors collection's change cache: the enabled list is read on every sign-in page (db/change-cache.ts). */
   caches?: ChangeCaches;
 }) {
@@ -97,7 +99,7 @@ export function createConnectorService(deps: {
     const input = parsed.data;
     const preset = input.preset ? PRESETS[input.preset]! : undefined;
     const type = input.type ?? preset?.type ?? (input.issuer ? 'oidc' : 'oauth2');
-    if (!Object.hasOwn(CONNECTOR_TYPES, type)) throw new AppError(`connector.invalid: type: unknown type ${type}`, 400);
+    if (!Object.hasOwn(deps.types, type)) throw new AppError(`connector.invalid: type: unknown type ${type}`, 400);
     const options = { ...preset?.options, ...input.options };
     const mapping = { ...(preset?.mapping ?? (type === 'oidc' ? { subject: 'sub', email: 'email', email_verified: 'email_verified', name: 'name' } : {})), ...input.mapping };
     if (!mapping.subject) throw new AppError('connector.invalid: mapping.subject: required for OAuth 2.0 connectors', 400);
@@ -161,7 +163,7 @@ export function createConnectorService(deps: {
       const cached = cache.get(id);
       if (cached?.version === version) return cached.connector;
       const record = toRecord(document);
-      const connector = CONNECTOR_TYPES[record.type]!(record, { allowHttp: deps.allowHttp });
+      const connector = deps.types[record.type]!(record, { allowHttp: deps.allowHttp });
       cache.set(id, { version, connector });
       return connector;
     },

@@ -1,17 +1,16 @@
 import type Router from '@koa/router';
-import type { Middleware } from 'koa';
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config/config.schema.ts';
 import { createConsentRecordRepository } from '../consents/consent-record.repository.ts';
 import { createLegalDocumentRepository } from '../consents/legal-document.repository.ts';
 import type { Models } from '../db/models.ts';
-import type { Pages } from '../http/pages.ts';
+import type { FeatureModule, WebDeps } from '../modules/feature-module.ts';
 import type { RateLimits } from '../http/rate-limits.ts';
 import type { MailQueue } from '../mail/mail-queue.ts';
 import type { Audit } from '../ops/audit.ts';
 import type { Logger } from '../ops/logger.ts';
 import type { Provider } from '../oidc/provider.ts';
-import type { ProfileCapability } from '../profile/profile.capability.ts';
+import type { ProfileModule } from '../profile/profile.module.ts';
 import { createActionTokenService } from '../tokens/action-token.service.ts';
 import { createLeadClients } from './lead-clients.ts';
 import { createLeadConversion } from './lead-conversion.ts';
@@ -28,7 +27,7 @@ export interface LeadsModuleDeps {
   models: Models;
   provider: () => Provider;
   accounts: AccountRepository;
-  profile: Pick<ProfileCapability, 'schema' | 'profile'>;
+  profile: Pick<ProfileModule, 'schema' | 'profile'>;
   mailQueue: MailQueue;
   limits: RateLimits;
   audit: Audit;
@@ -70,13 +69,13 @@ export function createLeadsModule(deps: LeadsModuleDeps) {
         deps.logger.warn({ event: 'lead.conversion_failed', err: (error as Error).message }, 'lead.conversion_failed');
       }
     },
-    routers(routerDeps: { pages: Pages; formMiddleware: Middleware[] }): Router[] {
+    routers({ pages, formMiddleware }: Pick<WebDeps, 'pages' | 'formMiddleware'>): Router[] {
       return [
-        createLeadsPageRouter({ ...routerDeps, clients, leads: service, schema, documents }),
+        createLeadsPageRouter({ pages, formMiddleware, clients, leads: service, schema, documents }),
         createLeadsApiRouter({ clients, leads: service, audit, realm: config.issuer, defaultLocale: config.i18n.defaultLocale }),
       ];
     },
-  };
+  } satisfies FeatureModule;
 }
 
 export type LeadsModule = ReturnType<typeof createLeadsModule>;

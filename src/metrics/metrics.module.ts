@@ -14,7 +14,7 @@ import { listenForMetrics, metricsOnMainPort, type MetricsListener } from './met
 // one process (tests, a blue/green swap) never share or double-count series. Off by default: then nothing is
 // observed and /metrics is not served anywhere.
 
-export function createMetrics(config: Config['metrics']) {
+export function createMetricsModule(config: Config['metrics']) {
   const registry = new Registry();
   const { enabled } = config;
   const noop = () => undefined;
@@ -49,4 +49,4 @@ export function createMetrics(config: Config['metrics']) {
   };
 }
 
-export type Metrics = ReturnType<typeof createMetrics>;
+export type Metrics = ReturnType<typeof createMetricsModule>;

@@ -21,6 +21,8 @@ import type { DeviceModel } from './device/device.model.ts';
 import { createDeviceService, type CookieAccess } from './device/device.service.ts';
 import type { RiskDecisionModel, RiskProfileModel } from './risk/risk.model.ts';
 import { auditWithRiskFeed, createRiskService } from './risk/risk.service.ts';
+import type { AccountSection } from '../account/account.router.ts';
+import type { FeatureModule } from '../modules/feature-module.ts';
 
 // Wires the MFA capability (factors, service, policy) for the composition root, so container.ts gains one call.
 export interface MfaModuleDeps {
@@ -116,7 +118,9 @@ export function createMfaModule(deps: MfaModuleDeps) {
       return { accountId: account._id, ...upgraded };
     },
   };
-  return { mfa, policy, records, challenges, passkeys, devices, risk, remembering, audit };
+  // The security page itself (factors, devices) is mounted by app.ts beside the other /account pages.
+  const accountSections: AccountSection[] = [{ href: '/account/security', label: 'mfa.account.title' }];
+  return { mfa, policy: { mfa: policy }, records, challenges, passkeys, devices, risk, remembering, audit, accountSections } satisfies FeatureModule;
 }
 
 export type MfaModule = ReturnType<typeof createMfaModule>;

@@ -1,4 +1,3 @@
-import type { Middleware } from 'koa';
 import type { mongo } from 'mongoose';
 import type { AccountRepository } from '../../accounts/account.repository.ts';
 import type { AccountService } from '../../accounts/account.service.ts';
@@ -6,11 +5,11 @@ import type { PasswordHasher } from '../../accounts/password.hasher.ts';
 import type { UserDirectory } from '../../accounts/user-directory.service.ts';
 import type { Config } from '../../config/config.schema.ts';
 import type { Models } from '../../db/models.ts';
-import type { Pages } from '../../http/pages.ts';
 import type { RateLimits } from '../../http/rate-limits.ts';
 import type { MailQueue } from '../../mail/mail-queue.ts';
 import type { Audit } from '../../ops/audit.ts';
 import type { Logger } from '../../ops/logger.ts';
+import type { FeatureModule, WebDeps } from '../../modules/feature-module.ts';
 import type { AccountSessions } from '../../oidc/account-sessions.ts';
 import { engineCollectionName } from '../../oidc/adapter/mongo.adapter.ts';
 import type { Provider } from '../../oidc/provider.ts';
@@ -44,7 +43,7 @@ export interface SelfServiceDeps {
   logger: Logger;
 }
 
-export function createSelfService(deps: SelfServiceDeps) {
+export function createSelfServiceModule(deps: SelfServiceDeps) {
   const { config, audit } = deps;
   const devices = createSessionDevices({
     model: deps.models.SessionDevice, sessionTtlSeconds: config.ttl.session, geoHeader: config.mfa.risk.geoHeader,
@@ -63,7 +62,7 @@ export function createSelfService(deps: SelfServiceDeps) {
     limits: deps.limits, mailQueue: deps.mailQueue, audit, issuer: config.issuer, ttlSeconds: config.selfService.emailChangeTtl,
   });
   /** Links on /account. */
-  const sections: AccountSection[] = [
+  const accountSections: AccountSection[] = [
     { href: '/account/email', label: 'self_service.email.title' },
     { href: '/account/password', label: 'self_service.password.title' },
     { href: '/account/sessions', label: 'self_service.sessions.title' },
@@ -71,15 +70,15 @@ export function createSelfService(deps: SelfServiceDeps) {
   ];
 
   return {
-    devices, sessions, apps, passwords, emails, sections,
-    routers: (pages: Pages, formMiddleware: Middleware[]) => [
+    devices, sessions, apps, passwords, emails, accountSections,
+    routers: ({ pages, formMiddleware }: Pick<WebDeps, 'pages' | 'formMiddleware'>) => [
       createCredentialsRouter({
         provider: deps.provider, pages, formMiddleware, accounts: deps.accountRepository, passwords, emails,
         freshSignInSeconds: config.mfa.recentAuthSeconds,
       }),
       createSessionsAppsRouter({ provider: deps.provider, pages, formMiddleware, sessions, apps, devices }),
     ],
-  };
+  } satisfies FeatureModule;
 }
 
-export type SelfService = ReturnType<typeof createSelfService>;
+export type SelfService = ReturnType<typeof createSelfServiceModule>;

@@ -1,12 +1,12 @@
-import type { Middleware } from 'koa';
 import type { Config } from '../../config/config.schema.ts';
 import { bindingCookie } from '../../federation/binding-cookie.ts';
-import { CONNECTOR_TYPES } from '../../federation/connector-registry.ts';
+import type { ConnectorFactory } from '../../federation/connector.ts';
 import type { ConnectorService } from '../../federation/connector.service.ts';
 import type { TransactionService } from '../../federation/transaction.service.ts';
 import { AppError } from '../../http/app-error.ts';
 import type { Pages } from '../../http/pages.ts';
 import type { Audit } from '../../ops/audit.ts';
+import type { FeatureModule, WebDeps } from '../../modules/feature-module.ts';
 import type { IdpCredentials } from '../idp/idp-credentials.ts';
 import { createReplayCache, type SamlSpModels } from './replay.cache.ts';
 import { createResponseValidator } from './response.validator.ts';
@@ -15,8 +15,9 @@ import { samlConnectorFactory, type SamlSpEndpoints } from './saml.connector.ts'
 import { createSamlSpRouter } from './saml-sp.router.ts';
 
 // Our SP for group-company SAML IdPs, wired once from the composition root: the `saml` connector type (so the
-// federation's connector service, login buttons, transactions and linking step serve it like any upstream), the
-// metadata and ACS routes, and `idp connectors add-saml`.
+// federation's connector service, login buttons, transactions and linking step serve it like any upstream; the
+// root puts it into the connector type registry before the federation module is built), the metadata and ACS
+// routes, and `idp connectors add-saml`.
 
 export interface SamlSpDeps {
   config: Config;
@@ -42,13 +43,21 @@ export interface AddSamlInput {
 const METADATA_VALID_SECONDS = 7 * 24 * 3600;
 const slug = (name: string) => name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '').slice(0, 63);
 
-export function createSamlSp(deps: SamlSpDeps) {
-  const base = (id: string) => `${deps.config.issuer}/saml/sp/${encodeURIComponent(id)}`;
-  // Our SP entityID per connector is its metadata URL (saml-metadata §4.1: the well-known location convention).
-  const endpoints: SamlSpEndpoints = { entityId: (id) => `${base(id)}/metadata`, acsUrl: (id) => `${base(id)}/acs` };
+/** Our SP entityID per connector is its metadata URL (saml-metadata §4.1: the well-known location convention). */
+export function samlSpEndpoints(issuer: string): SamlSpEndpoints {
+  const base = (id: string) => `${issuer}/saml/sp/${encodeURIComponent(id)}`;
+  return { entityId: (id) => `${base(id)}/metadata`, acsUrl: (id) => `${base(id)}/acs` };
+}
+
+/** The `saml` connector type, for the connector type registry (src/federation/connector-registry.ts). */
+export function createSamlConnectorType(deps: Pick<SamlSpDeps, 'config' | 'models' | 'credentials'>): ConnectorFactory {
   const signing = async () => deps.credentials.credentials();
   const validator = createResponseValidator({ replay: createReplayCache(deps.models), credentials: signing });
-  CONNECTOR_TYPES.saml = samlConnectorFactory({ endpoints, validator, credentials: signing });
+  return samlConnectorFactory({ endpoints: samlSpEndpoints(deps.config.issuer), validator, credentials: signing });
+}
+
+export function createSamlSpModule(deps: SamlSpDeps) {
+  const endpoints = samlSpEndpoints(deps.config.issuer);
 
   async function addSaml(input: AddSamlInput) {
     let idp;
@@ -78,11 +87,11 @@ export function createSamlSp(deps: SamlSpDeps) {
   return {
     endpoints,
     addSaml,
-    router: (bodyParser: Middleware) => createSamlSpRouter({
+    routers: ({ samlForm }: Pick<WebDeps, 'samlForm'>) => [createSamlSpRouter({
       connectors: deps.connectors, transactions: deps.transactions, binding: bindingCookie(deps.config.cookies.prefix),
-      credentials: deps.credentials, endpoints, pages: deps.pages, audit: deps.audit, bodyParser, metadataValidSeconds: METADATA_VALID_SECONDS,
-    }),
-  };
+      credentials: deps.credentials, endpoints, pages: deps.pages, audit: deps.audit, bodyParser: samlForm, metadataValidSeconds: METADATA_VALID_SECONDS,
+    })],
+  } satisfies FeatureModule;
 }
 
-export type SamlSp = ReturnType<typeof createSamlSp>;
+export type SamlSpModule = ReturnType<typeof createSamlSpModule>;

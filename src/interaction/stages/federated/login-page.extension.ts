@@ -1,8 +1,8 @@
-import type { LoginPageExtension } from '../interaction/stages/login/login.stage.ts';
-import type { ConnectorService } from './connector.service.ts';
-import type { Provider } from '../oidc/provider.ts';
-import { offeredConnectors } from './federated.stage.ts';
-import type { TransactionService } from './transaction.service.ts';
+import type { LoginPageExtension } from '../login/login.stage.ts';
+import type { ConnectorService } from '../../../federation/connector.service.ts';
+import type { Provider } from '../../../oidc/provider.ts';
+import type { TransactionService } from '../../../federation/transaction.service.ts';
+import { offeredConnectors } from './offered-connectors.ts';
 
 // The upstream sign-in buttons on the sign-in and sign-up pages (one per connector the client offers, each with
 // data-connector="<id>"), and the `kc_idp_hint` authorization parameter (as Keycloak names it) that skips the
