@@ -30,7 +30,6 @@ export type { Provider, KoaContextWithOIDC };
 export { errors as oidcErrors };
 
 /** The password-only acr (src/mfa/acr.ts holds the one set of acr values). */
-export const ACR_PASSWORD = ACR.password;
 
 /** Pages the engine renders through us: its error page and the RP-initiated logout pages. */
 export interface EnginePages {
@@ -89,7 +88,7 @@ export function createProvider(deps: ProviderDeps): Provider {
     ])],
     // Every acr we issue, weakest first (src/mfa/acr.ts); discovery lists them as acr_values_supported.
     acrValues: [...ACR_VALUES],
-    // Keycloak's name for "sign in with this upstream IdP right away" (src/federation/login-page.extension.ts).
+    // Keycloak's name for "sign in with this upstream IdP right away" (src/interaction/stages/federated/login-page.extension.ts).
     // idp_enrol: the account page's "add a two-step method" sign-in (src/oidc/policy/mfa.prompt.ts, account client only).
     extraParams: ['kc_idp_hint', ADD_FACTOR_PARAM],
     responseTypes: ['code', 'none'],

@@ -11,7 +11,8 @@ import { AppError } from '../../../http/app-error.ts';
 import type { RateLimits } from '../../../http/rate-limits.ts';
 import type { Mailer } from '../../../mail/mailer.ts';
 import type { Audit } from '../../../ops/audit.ts';
-import { ACR_PASSWORD, type Provider } from '../../../oidc/provider.ts';
+import type { Provider } from '../../../oidc/provider.ts';
+import { ACR } from '../../../mfa/acr.ts';
 import type { StageContext } from '../../stage.ts';
 
 // What every step of the upstream sign-in shares: the current transaction, signing in, and the pages it renders.
@@ -52,7 +53,7 @@ export function createFederatedFlow(deps: FederatedStageDeps) {
     }
     await deps.transactions.set(tx._id, 'done', { accountId: account._id });
     deps.audit('login.succeeded', { accountId: account._id, client: stage.interaction.client.clientId, amr, connectorId: tx.connectorId });
-    await stage.finishLogin({ accountId: account._id, acr: ACR_PASSWORD, amr });
+    await stage.finishLogin({ accountId: account._id, acr: ACR.password, amr });
   }
 
   async function showFailure(stage: StageContext, tx: Pick<TransactionDocument, 'connectorId'> | undefined, error: string, status = 400) {
