@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { Config } from '../../config/config.schema.ts';
 import { isAppError } from '../../http/app-error.ts';
 import type { Pages } from '../../http/pages.ts';
-import { engineCollectionName } from '../../oidc/adapter/mongo.adapter.ts';
+import { createEngineClients } from '../../oidc/engine-store.ts';
 import type { Provider } from '../../oidc/provider.ts';
 import { ACR } from '../acr.ts';
 import type { MfaModule } from '../mfa.module.ts';
@@ -44,15 +44,10 @@ export function addFactorUrl(hasFactor: boolean): string {
 
 export function createSecurityRouter(deps: SecurityRouterDeps): Router {
   const router = new Router({ prefix: '/account/security' });
+  const engineClients = createEngineClients(deps.db);
 
   /** An account that signs in to a client requiring MFA must keep a factor (looked up through its grants). */
-  async function mustKeepMfa(accountId: string): Promise<boolean> {
-    const clientIds = await deps.db.collection(engineCollectionName('Grant')).distinct('payload.clientId', { 'payload.accountId': accountId });
-    if (!clientIds.length) return false;
-    const count = await deps.db.collection(engineCollectionName('Client'))
-      .countDocuments({ _id: { $in: clientIds as never[] }, 'payload.mfa_policy': 'required' });
-    return count > 0;
-  }
+  const mustKeepMfa = (accountId: string): Promise<boolean> => engineClients.grantedToMfaRequiredClient(accountId);
 
   async function show(ctx: Context, accountId: string, model: Record<string, unknown> = {}, status = 200) {
     const [factors, devices] = await Promise.all([deps.mfa.mfa.list(accountId), deps.mfa.devices.listRemembered(accountId)]);
