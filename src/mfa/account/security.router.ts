@@ -11,9 +11,9 @@ import { ACR } from '../acr.ts';
 import type { MfaModule } from '../mfa.module.ts';
 import { requireSignedIn } from '../../account/account.router.ts';
 
-// /account/security: list, name, remove factors, new recovery codes, forget remembered devices (issue 5 item 5,
-// "a minimal page now"). Authentication is the engine's own sign-in session (its session cookie, read through
-// provider.Session.get), never a parameter. Every change is a CSRF-protected POST; the account change guard in front
+// /account/security: list, name, remove factors, new recovery codes, forget remembered devices: a person manages
+// their own factors without asking support. Authentication is the engine's own sign-in session (its session cookie,
+// read through provider.Session.get), never a parameter. Every change is a CSRF-protected POST; the account change guard in front
 // of all account pages (src/account/account-change-guard.ts) has already asked for a recent sign-in and the second
 // factor when the account has one, so a forgotten open browser or a stolen password alone cannot weaken MFA.
 // Adding a factor reuses the sign-in's enrol pages: "Add a method" starts a fresh account sign-in that asks for
