@@ -29,7 +29,7 @@ const resourceServer = z.object({
 const weight = (fallback: number, what: string) =>
   z.number().min(0).max(100).default(fallback).describe(`risk weight (0-100) of ${what}`);
 
-// Multi-factor authentication (issue 5): factors, lockout, remembered devices and the adaptive risk check.
+// Multi-factor authentication: factors, lockout, remembered devices and the adaptive risk check.
 const mfaSchema = z.object({
   totpIssuer: z.string().min(1).default('Group ID').describe('issuer name shown in authenticator apps next to the account'),
   totpToleranceSteps: z.number().int().min(0).max(2).default(1)

@@ -3,7 +3,7 @@ import type { Context } from 'koa';
 import type { AccountDocument } from '../accounts/account.model.ts';
 import type { BearerPrincipal } from '../admin/bearer-auth.ts';
 import type { Config } from '../config/config.schema.ts';
-import { levelOf } from '../mfa/acr.ts';
+import { ACR, levelOf } from '../mfa/acr.ts';
 import { consumeAuthorizationCode, readSignIn } from '../oidc/signed-in.ts';
 import type { Provider } from '../oidc/provider.ts';
 import { MANAGEMENT_SCOPES } from '../oidc/resource-servers.ts';
@@ -64,7 +64,7 @@ export function createConsoleAuth(deps: { config: Config; provider: () => Provid
       });
       const params = new URLSearchParams({
         client_id: CONSOLE_CLIENT_ID, response_type: 'code', scope: 'openid', state,
-        redirect_uri: `${deps.config.issuer}/admin/callback`, acr_values: 'urn:idp:acr:mfa',
+        redirect_uri: `${deps.config.issuer}/admin/callback`, acr_values: ACR.mfa,
         code_challenge: createHash('sha256').update(verifier).digest('base64url'), code_challenge_method: 'S256',
       });
       if (ctx.query.fresh === '1') params.set('max_age', '0');

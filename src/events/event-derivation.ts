@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { ENGINE_COLLECTIONS, storedClientName } from '../oidc/engine-store.ts';
 import type { EventType } from './event-catalogue.ts';
 
 // Change stream change -> catalogue events. Pure: the deriver (event-deriver.ts) feeds it changes and stores what
@@ -29,8 +30,8 @@ export const WATCHED = {
   identities: 'federated_identities',
   factors: 'mfa_factors',
   consents: 'consent_records',
-  grants: 'oidc_grant',
-  clients: 'oidc_client',
+  grants: ENGINE_COLLECTIONS.grants,
+  clients: ENGINE_COLLECTIONS.clients,
   sps: 'saml_sps',
   audit: 'audit_events',
   leads: 'leads',
@@ -140,7 +141,7 @@ function eventsOf(change: StreamChange): Array<Omit<DerivedEvent, '_id' | 'occur
       }];
     case WATCHED.grants: return op === 'delete' ? [{ type: 'grant.revoked', data: { grantId: id } }] : [];
     case WATCHED.clients:
-      return createdUpdatedDeleted(change, 'client', defined({ clientId: id, clientName: op === 'delete' ? undefined : doc?.payload?.client_name }));
+      return createdUpdatedDeleted(change, 'client', defined({ clientId: id, clientName: op === 'delete' ? undefined : storedClientName(doc) }));
     case WATCHED.sps: return createdUpdatedDeleted(change, 'saml_sp', { entityId: id });
     case WATCHED.leads: return leadEvents(change, id);
     case WATCHED.audit:

@@ -2,7 +2,7 @@ import { acrOf, levelOf, requestedLevel, type AcrValue, type Level } from './acr
 import type { FactorType } from './mfa-factor.model.ts';
 import type { MfaService } from './mfa.service.ts';
 
-// When is a second factor asked, and why (issue 5 items 6-8)? The engine's `mfa` prompt hands us plain facts about
+// When is a second factor asked, and why? The engine's `mfa` prompt hands us plain facts about
 // the authorization request and its session; we answer with a decision. The required level is the highest of:
 // the client's policy, the acr the client asked for (acr_values / claims, OIDC Core §3.1.2.1 and §5.5.1.1),
 // the person's own choice (a factor enrolled), and the risk of this sign-in.
@@ -28,7 +28,7 @@ export interface MfaFacts {
   freshLogin: boolean;
   /**
    * The person asked, from their account page, to add a factor and has not enrolled one yet in this authorization
-   * request (issue 5 item 5). The prompt sets it only for our own account client, never for a site's request.
+   * request ("Add a method" on /account/security). The prompt sets it only for our own account client, never for a site's request.
    */
   addFactor?: boolean;
   request: RequestSignals;

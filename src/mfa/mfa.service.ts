@@ -152,7 +152,7 @@ export function createMfaService(deps: MfaServiceDeps) {
       if (!(await records.rename(accountId, factorId, name))) throw new AppError('mfa.unknown_factor', 404);
       audit('mfa.renamed', { accountId, factorId });
     },
-    /** Removes a factor; refused when it is the last one and the account must keep MFA (issue 5 item 5). */
+    /** Removes a factor; refused when it is the last one and the account must keep MFA (a client it uses requires MFA). */
     async remove(accountId: string, factorId: string, options: { mfaRequired: boolean }): Promise<void> {
       const all = await records.list(accountId);
       const target = all.find((record) => record._id === factorId);

@@ -3,8 +3,8 @@ import type { ChangeCaches } from '../db/change-cache.ts';
 import { ENGINE_MODELS, engineCollectionName, isGrantable } from './adapter/mongo.adapter.ts';
 
 // An account's sign-in sessions and app grants as the engine stores them (`oidc_session`, `oidc_grant`: see
-// mongo.adapter.ts), for the people who manage accounts. This file and the adapter are the only ones that know
-// the engine's payload layout.
+// mongo.adapter.ts), for the people who manage accounts. This file, engine-store.ts and the adapter are the only
+// ones that know the engine's payload layout.
 
 export interface SessionView {
   id: string;

@@ -14,7 +14,7 @@ export const CLIENT_METADATA_EXTENSIONS: Record<string, z.ZodType> = {
   /** Language-tagged names (RFC 7591 §2.2) shown by the hosted pages in that language. */
   'client_name#ja': z.string().min(1).max(200),
   'client_name#en': z.string().min(1).max(200),
-  /** MFA for this client (issue 5 item 6): off, optional (asked of people who enrolled a factor; default), required. */
+  /** MFA for this client: off, optional (asked of people who enrolled a factor; default), required. */
   mfa_policy: z.enum(['off', 'optional', 'required']),
   /** required_attributes, progressive_profiling (src/profile/profile-metadata.ts). */
   ...PROFILE_CLIENT_METADATA,

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.ts';
 import { parse } from 'node-html-parser';
-import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { authorizationRequest, client, exchangeCode, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
+import type { TestApp } from '../helpers/test-app.ts';
 
 // A real browser (headless Chromium through playwright-core) on the hosted login page: the page works under our
 // strict CSP (no violation reported), every input has a visible label, and the redirect reaches the RP with a code
@@ -63,12 +64,10 @@ describe('login page in a real browser', () => {
   const user = { email: 'browser.user@example.com', password: 'a passphrase typed by hand' };
 
   beforeAll(async () => {
-    [app, chrome] = await Promise.all([
-      startTestApp({ label: 'browser' }),
+    [{ app, rp }, chrome] = await Promise.all([
+      startWithUserAndRp({ label: 'browser', user: { ...user, name: 'Browser User' } }),
       launchChromium(),
     ]);
-    await app.container.accounts.createByAdmin({ ...user, name: 'Browser User', verified: true });
-    rp = await registerRp(app);
   });
   afterAll(async () => {
     await chrome?.close();

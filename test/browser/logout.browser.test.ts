@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.ts';
 import { parse } from 'node-html-parser';
-import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { authorizationRequest, client, exchangeCode, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
+import type { TestApp } from '../helpers/test-app.ts';
 
 // RP-initiated logout (OpenID Connect RP-Initiated Logout 1.0) in a real browser, where CSP form-action applies
 // to the redirect after the logout form: the browser must arrive at the registered post_logout_redirect_uri with
@@ -18,12 +19,10 @@ describe('RP-initiated logout in a real browser', () => {
   const user = { email: 'logout.browser@example.com', password: 'a passphrase typed by hand' };
 
   beforeAll(async () => {
-    [app, chrome] = await Promise.all([
-      startTestApp({ label: 'logout-browser' }),
+    [{ app, rp }, chrome] = await Promise.all([
+      startWithUserAndRp({ label: 'logout-browser', user }),
       launchChromium(),
     ]);
-    await app.container.accounts.createByAdmin({ ...user, verified: true });
-    rp = await registerRp(app);
   });
   afterAll(async () => {
     await chrome?.close();

@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type Browser as Chromium } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.ts';
 import { parse } from 'node-html-parser';
-import { authorizationRequest, exchangeCode, RP_REDIRECT, registerRp, type Rp } from '../helpers/rp.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { authorizationRequest, exchangeCode, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
+import type { TestApp } from '../helpers/test-app.ts';
 import { enrolTotp, totpAt } from '../helpers/mfa.ts';
 
 // Step-up in real headless Chromium: password sign-in, then the client asks acr_values=urn:idp:acr:mfa on the same
@@ -17,13 +18,14 @@ describe('step-up MFA in a real browser', () => {
   const user = { email: 'stepup.browser@example.com', password: 'a passphrase typed by hand' };
 
   beforeAll(async () => {
-    [app, chrome] = await Promise.all([
-      startTestApp({ label: 'mfabrowser', overrides: { mfa: { risk: { threshold: 1000 } } } }),
+    let accountId: string;
+    [{ app, rp, accountId }, chrome] = await Promise.all([
+      startWithUserAndRp({
+        label: 'mfabrowser', overrides: { mfa: { risk: { threshold: 1000 } } }, user: { ...user, name: 'Step Up' }, rp: { mfa_policy: 'off' },
+      }),
       launchChromium(),
     ]);
-    const account = await app.container.accounts.createByAdmin({ ...user, name: 'Step Up', verified: true });
-    secret = await enrolTotp(app, account!._id);
-    rp = await registerRp(app, { mfa_policy: 'off' });
+    secret = await enrolTotp(app, accountId);
   });
   afterAll(async () => {
     await chrome?.close();

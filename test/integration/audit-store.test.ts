@@ -4,8 +4,9 @@ import { createAuditWriter } from '../../src/audit/audit-writer.ts';
 import { createLogger } from '../../src/ops/logger.ts';
 import { Browser } from '../helpers/browser.ts';
 import { cliEnvFor, runIdp } from '../helpers/cli.ts';
-import { registerRp, signIn, type Rp } from '../helpers/rp.ts';
-import { startTestApp, TEST_SECRETS, type TestApp } from '../helpers/test-app.ts';
+import { signIn, type Rp } from '../helpers/rp.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
+import { TEST_SECRETS, type TestApp } from '../helpers/test-app.ts';
 
 // The audit trail in MongoDB: events from the hosted pages and from operator commands, queryable by account, type
 // and time, expiring by TTL, and never in the way of a sign-in.
@@ -31,9 +32,7 @@ describe('audit events stored in MongoDB', () => {
   const started = new Date();
 
   beforeAll(async () => {
-    app = await startTestApp({ label: 'audit' });
-    accountId = (await app.container.accounts.createByAdmin({ email: 'audited@example.jp', password, name: 'Audited', verified: true }))._id;
-    rp = await registerRp(app);
+    ({ app, rp, accountId } = await startWithUserAndRp({ label: 'audit', user: { email: 'audited@example.jp', password, name: 'Audited' } }));
   });
   afterAll(async () => app?.stop());
 

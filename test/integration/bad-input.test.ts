@@ -2,8 +2,9 @@ import http from 'node:http';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { loadConfig, ConfigError } from '../../src/config/config.loader.ts';
 import { Browser } from '../helpers/browser.ts';
-import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { authorizationRequest, client, exchangeCode, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
+import type { TestApp } from '../helpers/test-app.ts';
 
 describe('bad input gets a clear error and writes nothing', () => {
   let app: TestApp;
@@ -11,9 +12,7 @@ describe('bad input gets a clear error and writes nothing', () => {
   const user = { email: 'careful@example.jp', password: 'a long enough password' };
 
   beforeAll(async () => {
-    app = await startTestApp({ label: 'badinput' });
-    await app.container.accounts.createByAdmin({ ...user, verified: true });
-    rp = await registerRp(app);
+    ({ app, rp } = await startWithUserAndRp({ label: 'badinput', user }));
   });
   afterAll(async () => app?.stop());
 

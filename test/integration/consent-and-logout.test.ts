@@ -2,8 +2,9 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as jose from 'jose';
 import { Browser } from '../helpers/browser.ts';
 import { authorizationRequest, client, registerRp, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
 import { startBackchannelReceiver, type BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import type { TestApp } from '../helpers/test-app.ts';
 
 
 describe('consent for third-party clients, and logout', () => {
@@ -15,10 +16,10 @@ describe('consent for third-party clients, and logout', () => {
   const user = { email: 'consent@example.jp', password: 'a long enough password' };
 
   beforeAll(async () => {
-    app = await startTestApp({ label: 'consent' });
-    await app.container.accounts.createByAdmin({ ...user, verified: true });
     receiver = await startBackchannelReceiver();
-    firstParty = await registerRp(app, { backchannel_logout_uri: receiver.url, backchannel_logout_session_required: true });
+    ({ app, rp: firstParty } = await startWithUserAndRp({
+      label: 'consent', user, rp: { backchannel_logout_uri: receiver.url, backchannel_logout_session_required: true },
+    }));
     thirdParty = await registerRp(app, { first_party: false, client_name: 'Partner Shop', policy_uri: 'https://partner.example/privacy' });
     plainRp = await registerRp(app);
   });

@@ -4,6 +4,7 @@ import * as jose from 'jose';
 import { createPasswordHasher } from '../../src/accounts/password.hasher.ts';
 import { Browser } from '../helpers/browser.ts';
 import { registerRp, signIn, type Rp } from '../helpers/rp.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
 const user = { email: 'keys@example.jp', password: 'a long enough password' };
@@ -13,9 +14,7 @@ describe('signing keys', () => {
   let app: TestApp;
   let rp: Rp;
   beforeAll(async () => {
-    app = await startTestApp({ label: 'keys' });
-    await app.container.accounts.createByAdmin({ ...user, verified: true });
-    rp = await registerRp(app);
+    ({ app, rp } = await startWithUserAndRp({ label: 'keys', user }));
   });
   afterAll(async () => app?.stop());
 

@@ -5,8 +5,9 @@ import { PassThrough } from 'node:stream';
 import { linkTo } from '../helpers/account-flows.ts';
 import { Browser } from '../helpers/browser.ts';
 import { ROOT } from '../helpers/cli.ts';
-import { authorizationRequest, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { authorizationRequest, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
+import type { TestApp } from '../helpers/test-app.ts';
 import { ConfigError, loadConfig } from '../../src/config/config.loader.ts';
 import { createMailer } from '../../src/mail/mailer.ts';
 import { createLogger } from '../../src/ops/logger.ts';
@@ -45,9 +46,7 @@ describe('mails with SMTP_URL unset', () => {
   const user = { email: 'logged.reset@example.com', password: 'a passphrase for the log test' };
 
   beforeAll(async () => {
-    app = await startTestApp({ label: 'mail_log', logLevel: 'info', logStream: log.stream });
-    await app.container.accounts.createByAdmin({ ...user, verified: true });
-    rp = await registerRp(app);
+    ({ app, rp } = await startWithUserAndRp({ label: 'mail_log', logLevel: 'info', logStream: log.stream, user }));
   });
   afterAll(async () => app?.stop());
 

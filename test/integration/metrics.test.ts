@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import parsePrometheusTextFormat, { type PrometheusFamily } from 'parse-prometheus-text-format';
 import { Browser } from '../helpers/browser.ts';
-import { authorizationRequest, registerRp, signIn, type Rp } from '../helpers/rp.ts';
+import { authorizationRequest, signIn, type Rp } from '../helpers/rp.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
 const TOKEN = 'metrics-scrape-token-0123456789abcdef';
@@ -25,9 +26,9 @@ describe('Prometheus metrics', () => {
   const user = { email: 'metrics@example.jp', password: 'correct horse battery staple' };
 
   beforeAll(async () => {
-    app = await startTestApp({ label: 'metrics', overrides: { metrics: { enabled: true, port: 0, token: TOKEN } } });
-    await app.container.accounts.createByAdmin({ ...user, name: 'Metrics User', verified: true });
-    rp = await registerRp(app);
+    ({ app, rp } = await startWithUserAndRp({
+      label: 'metrics', overrides: { metrics: { enabled: true, port: 0, token: TOKEN } }, user: { ...user, name: 'Metrics User' },
+    }));
   });
   afterAll(async () => app?.stop());
 

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { errorText, heading, linkTo, pageShape } from '../helpers/account-flows.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { authorizationRequest, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
 import { startMailbox, type Mailbox } from '../helpers/smtp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -26,12 +27,11 @@ describe('no user enumeration on the login page', () => {
   const known = { email: 'real.customer@example.com', password: 'the real passphrase' };
 
   beforeAll(async () => {
-    app = await startTestApp({
+    ({ app, rp } = await startWithUserAndRp({
       label: 'enum',
       overrides: { rateLimits: { loginPerAccount: { points: 1000 }, loginPerIp: { points: 1000 } } },
-    });
-    await app.container.accounts.createByAdmin({ ...known, verified: true });
-    rp = await registerRp(app);
+      user: known,
+    }));
   });
   afterAll(async () => app?.stop());
 

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { Browser } from '../helpers/browser.ts';
-import { client, registerRp, signIn, type Rp } from '../helpers/rp.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { client, signIn, type Rp } from '../helpers/rp.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
+import type { TestApp } from '../helpers/test-app.ts';
 
 describe('authorization code + PKCE through the hosted pages', () => {
   let app: TestApp;
@@ -9,9 +10,7 @@ describe('authorization code + PKCE through the hosted pages', () => {
   const user = { email: 'Hanako.Yamada@Example.jp', password: 'correct horse battery staple' };
 
   beforeAll(async () => {
-    app = await startTestApp({ label: 'codeflow' });
-    await app.container.accounts.createByAdmin({ ...user, name: 'Hanako Yamada', verified: true });
-    rp = await registerRp(app);
+    ({ app, rp } = await startWithUserAndRp({ label: 'codeflow', user: { ...user, name: 'Hanako Yamada' } }));
   });
   afterAll(async () => app?.stop());
 

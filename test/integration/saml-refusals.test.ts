@@ -2,7 +2,7 @@ import { PassThrough } from 'node:stream';
 import { deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { SAML } from '@node-saml/node-saml';
-import { createAuthorizationCodeTaker } from '../../src/saml/idp/authorization-code.store.ts';
+import { createAuthorizationCodeTaker } from '../../src/oidc/engine-store.ts';
 import { Browser, type Page } from '../helpers/browser.ts';
 import { createTestSp, idpCertificates, postAuthnRequest, type TestSp } from '../helpers/saml-sp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';

@@ -3,10 +3,11 @@ import { inflateRawSync } from 'node:zlib';
 import { SAML, type Profile } from '@node-saml/node-saml';
 import { SignedXml } from 'xml-crypto';
 import { Browser } from '../helpers/browser.ts';
-import { authorizationRequest, registerRp, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
+import { authorizationRequest, RP_REDIRECT, signIn, type Rp } from '../helpers/rp.ts';
 import { completeSignIn, createTestSp, keyPair, readPostForm, type TestSp } from '../helpers/saml-sp.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
 import { startBackchannelReceiver, type BackchannelReceiver } from '../helpers/backchannel-receiver.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import type { TestApp } from '../helpers/test-app.ts';
 
 // Single Logout across protocols: two node-saml SPs and an OIDC RP with back-channel logout share one session.
 
@@ -20,10 +21,10 @@ describe('SAML IdP: single logout', () => {
   const user = { email: 'slo.user@example.jp', password: 'a long enough password' };
 
   beforeAll(async () => {
-    app = await startTestApp({ label: 'saml_slo' });
-    await app.container.accounts.createByAdmin({ ...user, verified: true });
     receiver = await startBackchannelReceiver();
-    rp = await registerRp(app, { backchannel_logout_uri: receiver.url, backchannel_logout_session_required: true });
+    ({ app, rp } = await startWithUserAndRp({
+      label: 'saml_slo', user, rp: { backchannel_logout_uri: receiver.url, backchannel_logout_session_required: true },
+    }));
     shop = await createTestSp(app, 'shop');
     bank = await createTestSp(app, 'bank');
     for (const sp of [shop, bank]) await app.container.saml.sps.add(sp.metadata, { firstParty: true });

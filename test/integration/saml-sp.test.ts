@@ -5,7 +5,7 @@ import { keyPair, pem } from '../helpers/saml-sp.ts';
 import { assertionXml, createUpstreamIdp, encryptAssertion, newId, type ResponseOptions, type UpstreamIdp } from '../helpers/saml-upstream-idp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
-// Inbound SAML (issue 3, items 10-12): a group company's IdP (hand-built Responses signed with xml-crypto, not
+// Inbound SAML (we are the SP of group-company IdPs): a group company's IdP (hand-built Responses signed with xml-crypto, not
 // samlify) signs users in to our RP (openid-client) through the `saml` connector and the social-login linking step.
 
 const OID_MAIL = 'urn:oid:0.9.2342.19200300.100.1.3';

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import * as jose from 'jose';
 import { Browser } from '../helpers/browser.ts';
 import { client, registerRp, signIn, type Rp } from '../helpers/rp.ts';
-import { startTestApp, type TestApp } from '../helpers/test-app.ts';
+import { startWithUserAndRp } from '../helpers/scenario.ts';
+import type { TestApp } from '../helpers/test-app.ts';
 
 const API = 'https://api.example.test';
 
@@ -13,12 +14,11 @@ describe('token endpoint grants, introspection and revocation', () => {
   const user = { email: 'taro@example.jp', password: 'a long enough password' };
 
   beforeAll(async () => {
-    app = await startTestApp({
+    ({ app, rp } = await startWithUserAndRp({
       label: 'tokens',
       overrides: { resourceServers: { [API]: { scopes: ['orders:read', 'orders:write'], accessTokenTTL: 600 } } },
-    });
-    await app.container.accounts.createByAdmin({ ...user, verified: true });
-    rp = await registerRp(app);
+      user,
+    }));
     service = await registerRp(app, {
       client_name: 'Order service', grant_types: ['client_credentials'], response_types: [], redirect_uris: [],
       post_logout_redirect_uris: [], scope: 'orders:read',

@@ -2,8 +2,8 @@ import type { Model, mongo } from 'mongoose';
 import type { AuditActor } from '../../audit/audit-event.model.ts';
 import type { Locale } from '../../i18n/i18n.ts';
 import type { Audit } from '../../ops/audit.ts';
-import { engineCollectionName } from '../../oidc/adapter/mongo.adapter.ts';
 import type { AccountSessions } from '../../oidc/account-sessions.ts';
+import { createEngineClients } from '../../oidc/engine-store.ts';
 import { signOutOfClient } from '../../oidc/client-logout.ts';
 import type { Provider } from '../../oidc/provider.ts';
 import type { SamlParticipantDocument } from '../../saml/idp/saml.models.ts';
@@ -39,15 +39,13 @@ export interface SelfAppsDeps {
   audit: Audit;
 }
 
-interface StoredClient { _id: string; payload: Record<string, unknown>; internal?: boolean }
-
 export function createSelfApps(deps: SelfAppsDeps) {
-  const clients = deps.db.collection<StoredClient>(engineCollectionName('Client'));
+  const clients = createEngineClients(deps.db);
 
   /** The account's grants of clients that are not ours, with their clients' metadata. */
   async function external(accountId: string) {
     const grants = await deps.sessions.listGrants(accountId);
-    const stored = await clients.find({ _id: { $in: [...new Set(grants.map((g) => g.client))] } }).toArray();
+    const stored = await clients.byIds([...new Set(grants.map((g) => g.client))]);
     const byId = new Map(stored.map((c) => [c._id, c]));
     return grants.filter((g) => byId.get(g.client)?.internal !== true).map((grant) => ({ grant, client: byId.get(grant.client) }));
   }

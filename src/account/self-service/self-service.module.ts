@@ -11,7 +11,7 @@ import type { Audit } from '../../ops/audit.ts';
 import type { Logger } from '../../ops/logger.ts';
 import type { FeatureModule, WebDeps } from '../../modules/feature-module.ts';
 import type { AccountSessions } from '../../oidc/account-sessions.ts';
-import { engineCollectionName } from '../../oidc/adapter/mongo.adapter.ts';
+import { createEngineClients } from '../../oidc/engine-store.ts';
 import type { Provider } from '../../oidc/provider.ts';
 import { createActionTokenService } from '../../tokens/action-token.service.ts';
 import type { AccountSection } from '../account.router.ts';
@@ -49,9 +49,7 @@ export function createSelfServiceModule(deps: SelfServiceDeps) {
     model: deps.models.SessionDevice, sessionTtlSeconds: config.ttl.session, geoHeader: config.mfa.risk.geoHeader,
     touchIntervalSeconds: config.selfService.lastSeenIntervalSeconds, logger: deps.logger,
   });
-  const clients = deps.db.collection<{ _id: string; internal?: boolean }>(engineCollectionName('Client'));
-  const internalClients = async (ids: string[]) =>
-    new Set((await clients.find({ _id: { $in: ids }, internal: true }, { projection: { _id: 1 } }).toArray()).map((c) => c._id));
+  const internalClients = createEngineClients(deps.db).internalIds;
   const sessions = createSelfSessions({ provider: deps.provider, sessions: deps.sessions, devices, internalClients, audit });
   const apps = createSelfApps({ db: deps.db, provider: deps.provider, sessions: deps.sessions, samlParticipants: deps.models.SamlParticipant, audit });
   const passwords = createPasswordChange({

@@ -5,15 +5,15 @@ import { z } from 'zod';
 import type { Config } from '../../config/config.schema.ts';
 import { isAppError } from '../../http/app-error.ts';
 import type { Pages } from '../../http/pages.ts';
-import { engineCollectionName } from '../../oidc/adapter/mongo.adapter.ts';
+import { createEngineClients } from '../../oidc/engine-store.ts';
 import type { Provider } from '../../oidc/provider.ts';
 import { ACR } from '../acr.ts';
 import type { MfaModule } from '../mfa.module.ts';
 import { requireSignedIn } from '../../account/account.router.ts';
 
-// /account/security: list, name, remove factors, new recovery codes, forget remembered devices (issue 5 item 5,
-// "a minimal page now"). Authentication is the engine's own sign-in session (its session cookie, read through
-// provider.Session.get), never a parameter. Every change is a CSRF-protected POST; the account change guard in front
+// /account/security: list, name, remove factors, new recovery codes, forget remembered devices: a person manages
+// their own factors without asking support. Authentication is the engine's own sign-in session (its session cookie,
+// read through provider.Session.get), never a parameter. Every change is a CSRF-protected POST; the account change guard in front
 // of all account pages (src/account/account-change-guard.ts) has already asked for a recent sign-in and the second
 // factor when the account has one, so a forgotten open browser or a stolen password alone cannot weaken MFA.
 // Adding a factor reuses the sign-in's enrol pages: "Add a method" starts a fresh account sign-in that asks for
@@ -44,15 +44,10 @@ export function addFactorUrl(hasFactor: boolean): string {
 
 export function createSecurityRouter(deps: SecurityRouterDeps): Router {
   const router = new Router({ prefix: '/account/security' });
+  const engineClients = createEngineClients(deps.db);
 
   /** An account that signs in to a client requiring MFA must keep a factor (looked up through its grants). */
-  async function mustKeepMfa(accountId: string): Promise<boolean> {
-    const clientIds = await deps.db.collection(engineCollectionName('Grant')).distinct('payload.clientId', { 'payload.accountId': accountId });
-    if (!clientIds.length) return false;
-    const count = await deps.db.collection(engineCollectionName('Client'))
-      .countDocuments({ _id: { $in: clientIds as never[] }, 'payload.mfa_policy': 'required' });
-    return count > 0;
-  }
+  const mustKeepMfa = (accountId: string): Promise<boolean> => engineClients.grantedToMfaRequiredClient(accountId);
 
   async function show(ctx: Context, accountId: string, model: Record<string, unknown> = {}, status = 200) {
     const [factors, devices] = await Promise.all([deps.mfa.mfa.list(accountId), deps.mfa.devices.listRemembered(accountId)]);

@@ -1,6 +1,6 @@
 import { Schema, type Connection, type Model } from 'mongoose';
 
-// Devices seen per account (issue 5 items 8-9). A device is a random id in a long-lived cookie; only its SHA-256
+// Devices seen per account (a risk signal, and "remember this device"). A device is a random id in a long-lived cookie; only its SHA-256
 // is stored, so the collection cannot be turned back into cookies. `rememberedUntil` = "remember this device".
 export interface DeviceDocument {
   _id: string;

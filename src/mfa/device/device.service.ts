@@ -59,7 +59,7 @@ export function createDeviceService(deps: { model: DeviceModel; cookieName: stri
     async listRemembered(accountId: string): Promise<DeviceDocument[]> {
       return model.find({ accountId, rememberedUntil: { $gt: new Date() } }).sort({ lastSeen: -1 }).lean<DeviceDocument[]>().exec();
     },
-    /** Revokes "remember this device" (issue 5 item 9). */
+    /** Revokes "remember this device": the next sign-in from that browser asks for the second factor again. */
     async forget(accountId: string, id: string): Promise<void> {
       await model.updateOne({ _id: id, accountId }, { $unset: { rememberedUntil: 1 } }).exec();
       deps.audit('mfa.device.forgotten', { accountId });

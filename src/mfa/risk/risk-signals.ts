@@ -2,7 +2,7 @@ import { isIPv4 } from 'node:net';
 import type { Config } from '../../config/config.schema.ts';
 import type { RiskProfileDocument } from './risk.model.ts';
 
-// The signals of the adaptive check (issue 5 item 8), computed from what we can observe ourselves. Pure functions:
+// The signals of the adaptive check (risk.service.ts), computed from what we can observe ourselves. Pure functions:
 // the risk service gathers the inputs. Weights and threshold come from config (mfa.risk).
 
 export type SignalName = keyof Config['mfa']['risk']['weights'];

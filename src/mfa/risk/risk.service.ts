@@ -6,9 +6,9 @@ import type { MfaFacts, RiskAssessor } from '../mfa-policy.service.ts';
 import type { RiskDecisionModel, RiskProfileDocument, RiskProfileModel } from './risk.model.ts';
 import { computeSignals, networkOf, parseCoordinates, scoreOf } from './risk-signals.ts';
 
-// The adaptive check (issue 5 item 8): at each sign-in, signals -> weighted score -> MFA when it reaches the
+// The adaptive check: at each sign-in, signals -> weighted score -> MFA when it reaches the
 // threshold, even where the client made MFA optional. The decision and its signals are an audit event. A remembered
-// device (item 9) skips the question. Failed attempts are counted from the audit stream (login.failed,
+// device (device.service.ts) skips the question. Failed attempts are counted from the audit stream (login.failed,
 // mfa.challenge.failed), so the account service does not need to know about risk.
 
 export interface RiskServiceDeps {

@@ -2,7 +2,7 @@ import { interactionPolicy, type KoaContextWithOIDC } from 'oidc-provider';
 import { ACCOUNT_CLIENT_ID } from '../../account/account-client.ts';
 import type { ClientMfaPolicy, MfaDecision, MfaFacts } from '../../mfa/mfa-policy.service.ts';
 
-// The engine-facing half of MFA (issue 5): an `mfa` prompt after `login`. Its check turns the engine's context into
+// The engine-facing half of MFA: an `mfa` prompt after `login`. Its check turns the engine's context into
 // plain facts and asks the MFA policy service; the stage in src/interaction/stages/mfa answers the prompt.
 // The decision is kept per request so the prompt details (what level, why, which factors) match the check.
 const { Prompt, Check } = interactionPolicy;
@@ -75,7 +75,8 @@ export function createMfaPrompt(hooks: MfaPromptHooks) {
 /**
  * The engine's login prompt re-asks for a full login when an essential acr is not exactly the session's
  * (checks essential_acr / essential_acrs). Our levels are ordered and the mfa prompt asks only for the missing step
- * (issue 5 item 7), so those two checks move to the mfa prompt.
+ * (a password session asked for MFA adds the second factor, not a new password), so those two checks move to the
+ * mfa prompt.
  */
 export function adjustPolicyForMfa(policy: Policy): void {
   const login = policy.get('login');

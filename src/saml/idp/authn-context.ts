@@ -1,12 +1,8 @@
+import { ACR } from '../../mfa/acr.ts';
+
 // RequestedAuthnContext (saml-core §3.3.2.2.1) <-> our OIDC acr values, in one table. Password sign-in is
 // PasswordProtectedTransport (saml-authn-context §3.4.16, TLS in front of the IdP); MFA is the REFEDS MFA
 // profile; phishing-resistant MFA is also expressed by our own acr URN, which SPs may request directly.
-export const ACR = {
-  password: 'urn:idp:acr:password',
-  mfa: 'urn:idp:acr:mfa',
-  phishingResistant: 'urn:idp:acr:phishing-resistant',
-} as const;
-
 const PPT = 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport';
 const REFEDS_MFA = 'https://refeds.org/profile/mfa';
 

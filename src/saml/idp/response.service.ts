@@ -3,7 +3,7 @@ import type { AccountRepository } from '../../accounts/account.repository.ts';
 import type { Config } from '../../config/config.schema.ts';
 import { SCOPE_CLAIMS, accountClaimsWithGroups, type GroupNames } from '../../oidc/claims.ts';
 import type { Audit } from '../../ops/audit.ts';
-import type { AuthorizationCodeTaker } from './authorization-code.store.ts';
+import type { AuthorizationCodeTaker } from '../../oidc/engine-store.ts';
 import { authnContextClassFor, satisfies } from './authn-context.ts';
 import type { IdpCredentials } from './idp-credentials.ts';
 import type { NameIds } from './name-id.ts';
@@ -29,7 +29,7 @@ export interface ResponseDeps {
   models: SamlModels;
   sps: SpRegistry;
   credentials: IdpCredentials;
-  /** The callback's authorization code, taken once (authorization-code.store.ts). */
+  /** The callback's authorization code, taken once (oidc/engine-store.ts). */
   takeCode: AuthorizationCodeTaker;
   nameIds: NameIds;
   accounts: AccountRepository;

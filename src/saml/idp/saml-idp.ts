@@ -9,7 +9,7 @@ import type { ClientService } from '../../oidc/client.service.ts';
 import type { Provider } from '../../oidc/provider.ts';
 import { sessionExists, sessionUidOf } from '../../oidc/signed-in.ts';
 import type { Audit } from '../../ops/audit.ts';
-import { createAuthorizationCodeTaker } from './authorization-code.store.ts';
+import { createAuthorizationCodeTaker } from '../../oidc/engine-store.ts';
 import { createMessageReader } from './authn-request.reader.ts';
 import { createIdpCredentials } from './idp-credentials.ts';
 import { createNameIds } from './name-id.ts';

@@ -6,7 +6,8 @@ import type { InboundMessage } from './authn-request.reader.ts';
 import { readRedirectQuery } from './binding.codec.ts';
 import type { IdpCredentials } from './idp-credentials.ts';
 import { buildIdpMetadata } from './metadata.builder.ts';
-import type { PostForm, ResponseService } from './response.service.ts';
+import { renderPost } from './post-binding.ts';
+import type { ResponseService } from './response.service.ts';
 import type { SloService } from './slo.service.ts';
 import { SAML_CALLBACK_PATH } from './sp-registry.service.ts';
 import type { SsoService } from './sso.service.ts';
@@ -37,15 +38,6 @@ export function inbound(ctx: Context): InboundMessage {
   if (ctx.method === 'POST') return { binding: 'post', params: (ctx.request.body ?? {}) as Record<string, unknown> };
   const query = readRedirectQuery(ctx.querystring);
   return { binding: 'redirect', params: query.params, query };
-}
-
-/** The HTTP-POST binding (saml-bindings §3.5.4): a form the browser submits (script, or the button without it). */
-export function renderPost(ctx: Context, pages: Pages, form: PostForm): void {
-  pages.render(ctx, 'saml/post', {
-    action: form.action,
-    fields: Object.entries(form.fields).map(([name, value]) => ({ name, value })),
-    spName: form.spName,
-  }, { redirectUri: form.action });
 }
 
 export function createSamlRouter(deps: SamlRouterDeps): Router {

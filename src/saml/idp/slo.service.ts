@@ -8,7 +8,7 @@ import { endSessionByUid } from '../../oidc/end-session.ts';
 import type { Provider } from '../../oidc/provider.ts';
 import type { InboundMessage, MessageReader } from './authn-request.reader.ts';
 import type { IdpCredentials } from './idp-credentials.ts';
-import { renderPost } from './saml.router.ts';
+import { renderPost } from './post-binding.ts';
 import { BINDING, redirectQuery, signElement } from './saml-lib.ts';
 import { STATUS } from './saml-constants.ts';
 import type { SamlLogoutDocument, SamlModels, SamlParticipantDocument, SamlSpDocument } from './saml.models.ts';
