@@ -104,7 +104,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const caches = createChangeCaches(db, [
     ...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION, models.SigningKey.collection.collectionName,
     models.Connector.collection.collectionName, models.LegalDocument.collection.collectionName, models.Account.collection.collectionName,
-    models.MfaFactor.collection.collectionName,
+    models.MfaFactor.collection.collectionName, models.Lead.collection.collectionName,
   ], logger);
   metrics.watchCaches(caches);
   const Adapter = createMongoAdapterClass(db, caches);
@@ -184,7 +184,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const accountSessions = createAccountSessions(db, caches);
   // Lite registration: leads captured without a password, carried into the account of their address (src/leads).
   const leads = createLeadsModule({
-    config, models, provider: currentProvider, accounts: accountRepository, profile: profileCapability, mailQueue, limits, audit, logger,
+    config, models, provider: currentProvider, accounts: accountRepository, profile: profileCapability, mailQueue, limits, audit, logger, caches,
   });
   const personalData = createPersonalData({
     models, db, sessions: accountSessions, auditQuery: auditTrail.query, flushAudit: auditTrail.flush, saml: saml.accountData,
