@@ -1,5 +1,6 @@
 import type { mongo } from 'mongoose';
-import type { ChangeCaches, DocumentCache } from '../../db/change-cache.ts';
+import { randomBytes } from 'node:crypto';
+import { WRITE_TAG, type ChangeCaches, type DocumentCache } from '../../db/change-cache.ts';
 
 type Collection<T extends mongo.Document> = mongo.Collection<T>;
 type Db = mongo.Db;
@@ -33,7 +34,13 @@ interface StoredDocument {
   _id: string;
   payload: Payload;
   expiresAt?: Date;
+  /** Cached models only: the write that stored it (change-cache.ts WRITE_TAG). */
+  [WRITE_TAG]?: string;
 }
+
+/** Write tags: unique to this process and to each write in it. */
+const TAG_PREFIX = randomBytes(6).toString('base64url');
+let tagCount = 0;
 
 export function engineCollectionName(model: string): string {
   return `oidc_${model.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()}`;
@@ -69,10 +76,22 @@ export function createMongoAdapterClass(db: Db, caches?: ChangeCaches) {
     }
 
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
-      this.cache?.evict(id);
       const document: StoredDocument = { _id: id, payload };
       if (expiresIn) document.expiresAt = new Date(Date.now() + (expiresIn + (KEPT_AFTER_EXPIRY_SECONDS[this.name] ?? 0)) * 1000);
-      await this.collection.replaceOne({ _id: id }, document, { upsert: true });
+      if (!this.cache) {
+        await this.collection.replaceOne({ _id: id }, document, { upsert: true });
+        return;
+      }
+      // Write-through: the token exchange reads the grant the sign-in just stored. Cached before the write is sent,
+      // so that a change by another instance right after it (its event comes after ours) still evicts it.
+      document[WRITE_TAG] = `${TAG_PREFIX}.${(tagCount += 1)}`;
+      this.cache.put(id, structuredClone(document));
+      try {
+        await this.collection.replaceOne({ _id: id }, document, { upsert: true });
+      } catch (error) {
+        this.cache.evict(id);
+        throw error;
+      }
     }
 
     async find(id: string): Promise<Payload | undefined> {
