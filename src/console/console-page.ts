@@ -14,6 +14,8 @@ export const NAV = [
   { href: '/admin/saml', label: 'console.nav.saml' },
   { href: '/admin/connectors', label: 'console.nav.connectors' },
   { href: '/admin/legal', label: 'console.nav.legal' },
+  { href: '/admin/leads', label: 'console.nav.leads' },
+  { href: '/admin/webhooks', label: 'console.nav.webhooks' },
   { href: '/admin/audit', label: 'console.nav.audit' },
 ];
 

@@ -13,8 +13,10 @@ import { CONSOLE_CLIENT_ID } from './console-client.ts';
 import { createConsolePages } from './console-page.ts';
 import { registerDashboard } from './dashboard.section.ts';
 import { registerFederationPages } from './federation.section.ts';
+import { registerLeadPages } from './leads.section.ts';
 import { registerRecordPages } from './records.section.ts';
 import { registerUserPages } from './users.section.ts';
+import { registerWebhookPages } from './webhooks.section.ts';
 
 // The admin console at /admin: server-rendered pages (handlebars, no script) for accounts with the role admin or
 // auditor, signed in through our engine with MFA. Every action is an admin API operation run as that person.
@@ -39,6 +41,8 @@ export function createConsoleModule(deps: {
       registerApplicationPages(router, { auth, pages, form });
       registerFederationPages(router, { auth, pages, form, allowPrivateMetadata: deps.config.nodeEnv !== 'production' });
       registerRecordPages(router, { auth, pages, form });
+      registerLeadPages(router, { auth, pages, form });
+      registerWebhookPages(router, { auth, pages, form });
       return router;
     },
   };

@@ -5,10 +5,11 @@ import type { ConsoleAuth, ConsoleUser } from './console-auth.ts';
 import { text, confirmation, consoleRoute, type ConsolePages } from './console-page.ts';
 
 // Users: search (email, email prefix*, name prefix, key=value), a page of results, and one account's page with its
-// profile, status, linked identities, factors, sessions, grants, consents and audit trail, and the actions on them.
+// profile, status, linked identities, factors, sessions (with the browser and network behind each), connected apps,
+// grants, consents and audit trail, the actions on them, and the personal data export (a download, audited).
 // Destructive actions ask for confirmation first (a second POST with confirmed=yes).
 
-const DESTRUCTIVE = new Set(['block', 'delete', 'reset_factors', 'end_session', 'revoke_grant', 'unlink']);
+const DESTRUCTIVE = new Set(['block', 'delete', 'reset_factors', 'end_session', 'revoke_grant', 'unlink', 'disconnect_app']);
 const PROFILE_KEYS = ['name', 'given_name', 'family_name', 'nickname', 'birthdate', 'gender', 'phone_number', 'locale', 'zoneinfo',
   'address.postal_code', 'address.region', 'address.locality', 'address.street_address'];
 
@@ -42,10 +43,11 @@ export function registerUserPages(router: Router, deps: { auth: ConsoleAuth; pag
     const account = await pages.call(ctx, user, 'getUser', { params: { id } });
     if (!account.ok) return pages.render(ctx, user, 'not-found', { title: 'console.not_found' }, 404);
     const params = { id };
-    const [sessions, grants, factors, identities, consents, audit] = await Promise.all([
+    const [sessions, grants, factors, identities, consents, audit, devices, apps] = await Promise.all([
       pages.call(ctx, user, 'listUserSessions', { params }), pages.call(ctx, user, 'listUserGrants', { params }),
       pages.call(ctx, user, 'listUserFactors', { params }), pages.call(ctx, user, 'listUserIdentities', { params }),
       pages.call(ctx, user, 'listUserConsents', { params }), pages.call(ctx, user, 'listAuditEvents', { query: { account: id, limit: '20' } }),
+      pages.call(ctx, user, 'listUserSessionDevices', { params }), pages.call(ctx, user, 'listUserApps', { params }),
     ]);
     const a = account.body;
     const valueOf = (key: string) => (key.startsWith('address.') ? a.profile?.address?.[key.slice(8)] : a.profile?.[key] ?? a.custom?.[key]);
@@ -58,8 +60,19 @@ export function registerUserPages(router: Router, deps: { auth: ConsoleAuth; pag
       })),
       sessions: sessions.body?.items ?? [], grants: grants.body?.items ?? [], factors: factors.body?.items ?? [],
       identities: identities.body?.items ?? [], consents: consents.body?.items ?? [], audit: audit.body?.items ?? [],
+      devices: devices.body?.items ?? [], apps: apps.body?.items ?? [],
       ...extra,
     }, status);
+  }
+
+  /** The personal data export as a download: a POST (it is audited and needs the admin role), never a GET link. */
+  async function exportData(ctx: Context, user: ConsoleUser, id: string) {
+    const data = await pages.call(ctx, user, 'exportUser', { params: { id } });
+    if (!data.ok) return showUser(ctx, user, id, { error: data.error }, data.status);
+    ctx.set('Cache-Control', 'no-store');
+    ctx.set('Content-Disposition', `attachment; filename="personal-data-${id.replace(/[^\w.-]/g, '_')}.json"`);
+    ctx.type = 'application/json';
+    ctx.body = JSON.stringify(data.body, null, 2);
   }
 
   router.get('/admin/users/:id', ...deps.form, consoleRoute(auth, pages, async (ctx, user) => {
@@ -76,6 +89,7 @@ export function registerUserPages(router: Router, deps: { auth: ConsoleAuth; pag
         [{ name: 'action', value: action }, ...(item ? [{ name: 'item', value: item }] : [])]);
     }
     const params = { id, ...(item ? { itemId: item } : {}) };
+    if (action === 'export') return exportData(ctx, user, id);
     const operation: Record<string, () => Promise<Awaited<ReturnType<ConsolePages['call']>>>> = {
       block: () => pages.call(ctx, user, 'blockUser', { params }),
       unblock: () => pages.call(ctx, user, 'unblockUser', { params }),
@@ -84,6 +98,7 @@ export function registerUserPages(router: Router, deps: { auth: ConsoleAuth; pag
       end_session: () => pages.call(ctx, user, 'endUserSession', { params }),
       revoke_grant: () => pages.call(ctx, user, 'revokeUserGrant', { params }),
       unlink: () => pages.call(ctx, user, 'unlinkUserIdentity', { params }),
+      disconnect_app: () => pages.call(ctx, user, 'disconnectUserApp', { params }),
       delete: () => pages.call(ctx, user, 'deleteUser', { params }),
       save: () => pages.call(ctx, user, 'updateUser', { params, body: { attributes: profileInput(form, fields().map((d) => d.key)) } }),
     };

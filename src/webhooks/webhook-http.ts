@@ -40,6 +40,8 @@ export function postWebhook(url: string, headers: Record<string, string>, body: 
       response.on('error', () => resolve({ status: response.statusCode, latencyMs: latency() }));
     });
     const deadline = setTimeout(() => request.destroy(new Error(`timeout after ${options.timeoutMs} ms`)), options.timeoutMs);
+    // The socket keeps a running process alive; the deadline alone must not hold up a stopping one.
+    deadline.unref();
     request.on('timeout', () => request.destroy(new Error(`timeout after ${options.timeoutMs} ms`)));
     request.on('error', (error) => resolve({ latencyMs: latency(), error }));
     request.on('close', () => clearTimeout(deadline));

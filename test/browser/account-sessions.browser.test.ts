@@ -1,15 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chromium, type Browser as Chromium, type Page } from 'playwright-core';
+import { type Browser as Chromium, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
 // /account/sessions with real browsers: the User-Agent headless Chromium actually sends is named on the page, the
 // page passes the strict CSP, and the "End this session" button signs the other browser (its own context, its own
 // cookie jar) out for real.
 
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
-];
 
 describe('account sessions in a real browser', () => {
   let app: TestApp;
@@ -19,7 +16,7 @@ describe('account sessions in a real browser', () => {
   beforeAll(async () => {
     [app, chrome] = await Promise.all([
       startTestApp({ label: 'sessions-browser' }),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 }),
+      launchChromium(),
     ]);
     await app.container.accounts.createByAdmin({ ...user, verified: true });
   });

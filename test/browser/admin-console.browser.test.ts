@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser as Chromium, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import * as oidc from 'openid-client';
 import { Browser } from '../helpers/browser.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { enrolTotp, totpAt } from '../helpers/mfa.ts';
+import { signInToConsole } from '../helpers/console.ts';
 import { RP_REDIRECT, registerRp, signIn, type Rp } from '../helpers/rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -14,7 +16,6 @@ import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 // sign-in in the audit log; an account without a role gets 403; an auditor reads but cannot write.
 // CONSOLE_SCREENSHOTS=1 also writes docs/console/<page>-<locale>.png for the README.
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 const PASSWORD = 'a console passphrase 1';
 const SHOTS = process.env.CONSOLE_SCREENSHOTS === '1' ? path.join(ROOT, 'docs', 'console') : undefined;
 
@@ -29,7 +30,7 @@ describe('admin console', () => {
   beforeAll(async () => {
     [app, chrome] = await Promise.all([
       startTestApp({ label: 'console', overrides: { mfa: { risk: { threshold: 1000 } } } }),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 }),
+      launchChromium(),
     ]);
     for (const [name, role] of [['admin', 'admin'], ['auditor', 'auditor'], ['nobody', undefined]] as const) {
       const account = await app.container.accounts.createByAdmin({ email: `${name}@console.example`, password: PASSWORD, name, verified: true });
@@ -46,18 +47,10 @@ describe('admin console', () => {
     await app?.stop();
   });
 
-  async function signedIn(name: string, locale = 'en-US'): Promise<{ context: BrowserContext; page: Page }> {
-    const context = await chrome.newContext({ locale });
-    const page = await context.newPage();
-    page.on('console', (m) => { if (m.text().includes('Refused to')) violations.push(m.text()); });
-    await page.goto(`${app.issuer}/admin`);
-    await page.locator('input[name=email]').fill(`${name}@console.example`);
-    await page.locator('input[name=password]').fill(PASSWORD);
-    await page.locator('button[type=submit]').click();
-    await page.locator('input[name=code]').fill(await totpAt(secrets[name]!, locale === 'en-US' ? 0 : 1));
-    await Promise.all([page.waitForURL(`${app.issuer}/admin`, { timeout: 15_000 }), page.locator('form:has(input[name=code]) button[type=submit]').click()]);
-    return { context, page };
-  }
+  const signedIn = (name: string, locale = 'en-US') => signInToConsole(chrome, {
+    issuer: app.issuer, email: `${name}@console.example`, password: PASSWORD, totpSecret: secrets[name]!,
+    step: locale === 'en-US' ? 0 : 1, locale, violations,
+  });
 
   async function shot(page: Page, name: string, locale: string) {
     if (!SHOTS) return;

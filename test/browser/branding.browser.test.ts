@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { authorizationRequest, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
 import { ROOT } from '../helpers/cli.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -10,10 +11,6 @@ import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 // (computed styles, with the strict CSP in force and no violation), the logo shows, and a logo that does not load
 // leaves the site's name readable instead of an empty gap. Screenshots go to docs/branding/.
 
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
-];
 const SHOTS = path.join(ROOT, 'docs', 'branding');
 const LOGO = 'https://logo.example/sakura.svg';
 const BROKEN_LOGO = 'https://logo.example/missing.png';
@@ -32,7 +29,7 @@ describe('branding in a real browser', () => {
     mkdirSync(SHOTS, { recursive: true });
     [app, chrome] = await Promise.all([
       startTestApp({ label: 'branding-browser' }),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 }),
+      launchChromium(),
     ]);
     await app.container.accounts.createByAdmin({ ...user, verified: true });
     const colours = { branding_primary_color: '#c2410c', branding_background_color: '#fff7ed', branding_text_color: '#1c1917' };

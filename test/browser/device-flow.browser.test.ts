@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chromium, type Browser as Chromium } from 'playwright-core';
+import { type Browser as Chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { client, registerDeviceClient } from '../helpers/device.ts';
 import type { Rp } from '../helpers/rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -8,10 +9,6 @@ import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 // person opens the verification URI in a real browser (headless Chromium), types the code, confirms, signs in
 // through our normal interaction stages (login, consent), and the polling device gets tokens for that person.
 
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
-];
 
 describe('device flow in a real browser', () => {
   let app: TestApp;
@@ -22,7 +19,7 @@ describe('device flow in a real browser', () => {
   beforeAll(async () => {
     [app, chrome] = await Promise.all([
       startTestApp({ label: 'device-browser', overrides: { deviceFlow: { pollIntervalSeconds: 1 } } }),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 }),
+      launchChromium(),
     ]);
     await app.container.accounts.createByAdmin({ ...user, name: 'Device User', verified: true });
     rp = await registerDeviceClient(app);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { parse } from 'node-html-parser';
 import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
 import { startFrontchannelReceiver, type FrontchannelReceiver } from '../helpers/frontchannel-receiver.ts';
@@ -9,10 +10,6 @@ import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 // out at one of them, and the page after our logout loads both RPs' frontchannel_logout_uri in iframes (with iss and
 // sid), under a CSP whose frame-src names exactly those origins, then reaches the post_logout_redirect_uri.
 
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
-];
 const LOGGED_OUT = 'http://127.0.0.1:9/logged-out';
 
 describe('front-channel logout in a real browser', () => {
@@ -36,7 +33,7 @@ describe('front-channel logout in a real browser', () => {
   beforeAll(async () => {
     [app, chrome, ...receivers] = await Promise.all([
       startTestApp({ label: 'frontchannel-browser' }),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 }),
+      launchChromium(),
       startFrontchannelReceiver(), startFrontchannelReceiver(), startFrontchannelReceiver(),
     ]) as [TestApp, Chromium, ...FrontchannelReceiver[]];
     await app.container.accounts.createByAdmin({ ...user, verified: true });

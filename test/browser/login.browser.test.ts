@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { parse } from 'node-html-parser';
 import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -8,10 +9,6 @@ import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 // strict CSP (no violation reported), every input has a visible label, and the redirect reaches the RP with a code
 // that the RP can exchange.
 
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
-];
 
 interface Watched {
   page: Page;
@@ -68,7 +65,7 @@ describe('login page in a real browser', () => {
   beforeAll(async () => {
     [app, chrome] = await Promise.all([
       startTestApp({ label: 'browser' }),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 }),
+      launchChromium(),
     ]);
     await app.container.accounts.createByAdmin({ ...user, name: 'Browser User', verified: true });
     rp = await registerRp(app);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chromium, type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { parse } from 'node-html-parser';
 import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -8,10 +9,6 @@ import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 // to the redirect after the logout form: the browser must arrive at the registered post_logout_redirect_uri with
 // the RP's state. With an id_token_hint of the current session nobody clicks anything.
 
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
-];
 const LOGGED_OUT = 'http://127.0.0.1:9/logged-out';
 
 describe('RP-initiated logout in a real browser', () => {
@@ -23,7 +20,7 @@ describe('RP-initiated logout in a real browser', () => {
   beforeAll(async () => {
     [app, chrome] = await Promise.all([
       startTestApp({ label: 'logout-browser' }),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 }),
+      launchChromium(),
     ]);
     await app.container.accounts.createByAdmin({ ...user, verified: true });
     rp = await registerRp(app);

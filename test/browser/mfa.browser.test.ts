@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chromium, type Browser as Chromium } from 'playwright-core';
+import { type Browser as Chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { parse } from 'node-html-parser';
 import { authorizationRequest, exchangeCode, RP_REDIRECT, registerRp, type Rp } from '../helpers/rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -7,10 +8,6 @@ import { enrolTotp, totpAt } from '../helpers/mfa.ts';
 
 // Step-up in real headless Chromium: password sign-in, then the client asks acr_values=urn:idp:acr:mfa on the same
 // session and only the TOTP page appears (labelled code input, no CSP violation); the ID token says mfa.
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
-];
 
 describe('step-up MFA in a real browser', () => {
   let app: TestApp;
@@ -22,7 +19,7 @@ describe('step-up MFA in a real browser', () => {
   beforeAll(async () => {
     [app, chrome] = await Promise.all([
       startTestApp({ label: 'mfabrowser', overrides: { mfa: { risk: { threshold: 1000 } } } }),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 }),
+      launchChromium(),
     ]);
     const account = await app.container.accounts.createByAdmin({ ...user, name: 'Step Up', verified: true });
     secret = await enrolTotp(app, account!._id);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
-import { chromium, type Browser as Chromium } from 'playwright-core';
+import { type Browser as Chromium } from 'playwright-core';
+import { launchChromium } from '../helpers/chromium.ts';
 import { parse } from 'node-html-parser';
 import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
@@ -8,10 +9,6 @@ import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 // attributes with Japanese labels in Japanese order (姓 before 名), a field error announced next to its input, and
 // the values reaching the RP. No CSP violation on the way.
 
-const CHROMIUM_ARGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
-  '--disable-sync', '--no-first-run', '--disable-quic',
-];
 
 describe('profile completion in Japanese, in Chromium', () => {
   let app: TestApp;
@@ -22,7 +19,7 @@ describe('profile completion in Japanese, in Chromium', () => {
   beforeAll(async () => {
     [app, chrome] = await Promise.all([
       startTestApp({ label: 'profile_ja' }),
-      chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, timeout: 30_000 }),
+      launchChromium(),
     ]);
     await app.container.accounts.createByAdmin({ ...user, verified: true });
     const { legal } = app.container.profile;
