@@ -1,8 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { type Browser as Chromium, type BrowserContext, type Page } from 'playwright-core';
 import { launchChromium } from '../helpers/chromium.ts';
-import { parse } from 'node-html-parser';
-import { authorizationRequest, client, exchangeCode, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
+import { authorizationRequest, client, registerRp, RP_REDIRECT, type Rp } from '../helpers/rp.ts';
 import { startFrontchannelReceiver, type FrontchannelReceiver } from '../helpers/frontchannel-receiver.ts';
 import { startTestApp, type TestApp } from '../helpers/test-app.ts';
 
@@ -55,25 +54,29 @@ describe('front-channel logout in a real browser', () => {
     return { page, violations };
   }
 
-  /** Signs in at `rp` through the login form, or (`sso`) through the session alone, and returns its tokens. */
-  async function signInAt(page: Page, rp: Rp, sso = false) {
-    const request = await authorizationRequest(rp);
-    const reached = page.waitForRequest((r) => r.url().startsWith(RP_REDIRECT), { timeout: 15_000 });
-    // A redirect straight to the RP's port 9 ends page.goto with ERR_UNSAFE_PORT after the request was seen.
-    const navigation = page.goto(request.url.toString()).catch((error: Error) => { if (!sso) throw error; });
-    await navigation;
+  /**
+   * Signs in at `rp` through the login form, or (`sso`) through the session alone, and returns its tokens. The code
+   * comes back to the RP's callback on a real listener: a redirect to an unreachable port would end in Chromium's error
+   * page, committed a moment later, which can interrupt the test's next navigation.
+   */
+  async function signInAt(page: Page, rp: Rp, callbackOrigin: string, sso = false) {
+    const callback = `${callbackOrigin}/cb`;
+    const request = await authorizationRequest(rp, { redirect_uri: callback });
+    await page.goto(request.url.toString());
     if (!sso) {
       await page.locator('input[name=email]').fill(user.email);
       await page.locator('input[name=password]').fill(user.password);
       await page.locator('button[type=submit]').click();
     }
-    const url = (await reached).url();
-    return exchangeCode(rp, request, { status: 303, url, headers: new Headers(), body: '', html: parse('') });
+    await page.waitForURL((url) => url.href.startsWith(callback), { timeout: 15_000 });
+    return client.authorizationCodeGrant(rp.config, new URL(page.url()), {
+      pkceCodeVerifier: request.verifier, expectedState: request.state, expectedNonce: request.nonce, idTokenExpected: true,
+    });
   }
 
   async function signInToBoth(page: Page) {
-    const first = await signInAt(page, shop);
-    const second = await signInAt(page, news, true);
+    const first = await signInAt(page, shop, receivers[0]!.origin);
+    const second = await signInAt(page, news, receivers[1]!.origin, true);
     const sids = [first.claims()!.sid, second.claims()!.sid];
     expect(sids.every((sid) => typeof sid === 'string' && sid.length > 0)).toBe(true);
     expect(sids[0]).not.toBe(sids[1]);
