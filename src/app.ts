@@ -12,7 +12,6 @@ import { pinHostToIssuer } from './http/host-check.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';
 import { createProxyTrust, forwardedFrom } from './http/trusted-proxies.ts';
-import { cookieKeysFor } from './http/cookie-keys.ts';
 import { tlsClientAuthHeaders } from './oidc/tls-client-auth.ts';
 import { createInteractionRouter } from './interaction/interaction.router.ts';
 import { createMailLinksRouter } from './interaction/mail-links.router.ts';
@@ -36,7 +35,7 @@ export function createApp(container: Container): Koa {
   // koa reads X-Forwarded-Proto/Host only with `proxy`; forwardedFrom() leaves them only on requests from a trusted proxy.
   // Signed cookies with keygrip's signatures, verified without tsscmp's extra HMACs (src/http/cookie-keys.ts).
   const app = new Koa({ proxy: trust.any });
-  app.keys = cookieKeysFor(config.secrets.cookieKeys) as unknown as string[];
+  app.keys = container.cookieKeys as unknown as string[];
 
   const formMiddleware = [
     bodyParser({ enableTypes: ['form'], formLimit: '16kb', encoding: 'utf-8' }),

@@ -34,6 +34,7 @@ import { accountClientMetadata } from './account/account-client.ts';
 import type { AccountSection } from './account/account.router.ts';
 import { createEnginePages } from './oidc/engine-pages.ts';
 import { createProvider, type Provider } from './oidc/provider.ts';
+import { createCookieKeys } from './http/cookie-keys.ts';
 import { createAuditModule } from './audit/audit.module.ts';
 import { createAdminModule } from './admin/admin.module.ts';
 import { createScimModule } from './scim/scim.module.ts';
@@ -121,8 +122,10 @@ export async function createContainer(config: Config, connection: Connection, mo
   const groups = createGroupService({ groups: models.Group, accounts: models.Account, audit });
   // CIBA: the engine asks these hooks who the person is and how to reach them (src/ciba).
   const ciba = createCibaModule({ config, model: models.CibaApproval, accounts: accountRepository, mailQueue, audit });
+  // One signer for the app's cookies and every engine instance's: one memory of computed signatures.
+  const cookieKeys = createCookieKeys(config.secrets.cookieKeys);
   const buildProvider = async () => withMetrics(createProvider({
-    config, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger, audit, groupNames: groups.namesOf,
+    config, cookieKeys, jwks: await keyStore.privateJwks(), Adapter, accounts: accountRepository, pages: enginePages, logger, audit, groupNames: groups.namesOf,
     policyHooks: { mfa: mfa.policy, ...profileCapability.policy }, customClaims: profileCapability.customClaims, pairwise,
     pollTimings: models.PollTiming, ciba: ciba.hooks, limits,
   }));
@@ -233,7 +236,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   ];
 
   return {
-    config, connection, logger, models, audit, auditTrail, views, i18n, pages, mailer, mailQueue, limits, keyStore,
+    config, cookieKeys, connection, logger, models, audit, auditTrail, views, i18n, pages, mailer, mailQueue, limits, keyStore,
     accountRepository, accounts, stages, mfa, users, groups, accountSessions, admin, scim, adminConsole, events, exports, leads, metrics,
     provider: currentProvider,
     reloadKeysIfRotated,

@@ -44,13 +44,3 @@ export function createCookieKeys(keys: readonly string[]): CookieKeys {
     index,
   };
 }
-
-const shared = new Map<string, CookieKeys>();
-
-/** One signer per key list, shared by the app and every engine instance it builds (one memory of signatures). */
-export function cookieKeysFor(keys: readonly string[]): CookieKeys {
-  const id = JSON.stringify(keys);
-  let signer = shared.get(id);
-  if (!signer) shared.set(id, (signer = createCookieKeys([...keys])));
-  return signer;
-}

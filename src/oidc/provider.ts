@@ -22,7 +22,7 @@ import type { DevicePages } from './device-pages.ts';
 import { createPollThrottle } from './poll-throttle.ts';
 import type { PollTimingModel } from './poll-timing.model.ts';
 import { backchannelRequestTtl, cibaFeature, type CibaHooks } from './ciba.ts';
-import { cookieKeysFor } from '../http/cookie-keys.ts';
+import type { CookieKeys } from '../http/cookie-keys.ts';
 
 // The only importer of oidc-provider (with grants.ts, engine-events.ts and the policy folder). Most of what the
 // protocol needs is configuration of the engine; see the engine's docs/README.md for every key used here.
@@ -43,6 +43,8 @@ export interface EnginePages {
 
 export interface ProviderDeps {
   config: Config;
+  /** The signer of every signed cookie, shared with our koa app (src/http/cookie-keys.ts). */
+  cookieKeys: CookieKeys;
   jwks: { keys: Array<Record<string, unknown>> };
   Adapter: NonNullable<Configuration['adapter']>;
   accounts: AccountRepository;
@@ -126,7 +128,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       },
       long: { httpOnly: true, sameSite: 'lax' },
       short: { httpOnly: true, sameSite: 'lax' },
-      keys: cookieKeysFor(config.secrets.cookieKeys) as never,
+      keys: deps.cookieKeys as never,
     },
     // PAR, JAR, JARM, DPoP (+ nonces), tls_client_auth and the per-client FAPI 2.0 grade (src/oidc/fapi-engine.ts).
     ...fapiConfiguration(config),

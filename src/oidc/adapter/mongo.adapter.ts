@@ -38,10 +38,6 @@ interface StoredDocument {
   [WRITE_TAG]?: string;
 }
 
-/** Write tags: unique to this process and to each write in it. */
-const TAG_PREFIX = randomBytes(6).toString('base64url');
-let tagCount = 0;
-
 export function engineCollectionName(model: string): string {
   return `oidc_${model.replace(/([a-z])([A-Z])/g, '$1_$2').toLowerCase()}`;
 }
@@ -73,6 +69,9 @@ const MAX_UIDS = 10_000;
 
 export function createMongoAdapterClass(db: Db, caches?: ChangeCaches) {
   const sessionUids = new Map<string, string>();
+  // Write tags: unique to this adapter (so to this instance) and to each write through it.
+  const tagPrefix = randomBytes(6).toString('base64url');
+  let tagCount = 0;
   return class MongoAdapter {
     readonly name: string;
     readonly collection: Collection<StoredDocument>;
@@ -96,7 +95,7 @@ export function createMongoAdapterClass(db: Db, caches?: ChangeCaches) {
       }
       // Write-through: the token exchange reads the grant the sign-in just stored. Cached before the write is sent,
       // so that a change by another instance right after it (its event comes after ours) still evicts it.
-      document[WRITE_TAG] = `${TAG_PREFIX}.${(tagCount += 1)}`;
+      document[WRITE_TAG] = `${tagPrefix}.${(tagCount += 1)}`;
       this.cache.put(id, structuredClone(document));
       if (this.uids && typeof payload.uid === 'string') this.remember(payload.uid, id);
       try {
