@@ -35,7 +35,9 @@ export function createApp(container: Container): Koa {
   const { config, logger, pages } = container;
   const trust = createProxyTrust(config.http.trustedProxies);
   // koa reads X-Forwarded-Proto/Host only with `proxy`; forwardedFrom() leaves them only on requests from a trusted proxy.
-  const app = new Koa({ proxy: trust.any, keys: [...config.secrets.cookieKeys] });
+  // Signed cookies with keygrip's signatures, verified without tsscmp's extra HMACs (src/http/cookie-keys.ts).
+  const app = new Koa({ proxy: trust.any });
+  app.keys = container.cookieKeys as unknown as string[];
   const web: WebDeps = { provider: container.provider, pages, ...formParsers(container) };
 
   const { geoHeader, geoCoordinatesHeader } = config.mfa.risk;

@@ -25,6 +25,7 @@ import { accountClientMetadata } from './account/account-client.ts';
 import type { AccountSection } from './account/account.router.ts';
 import { createEnginePages } from './oidc/engine-pages.ts';
 import { createProvider, type Provider } from './oidc/provider.ts';
+import { createCookieKeys } from './http/cookie-keys.ts';
 import { createAuditModule } from './audit/audit.module.ts';
 import { createAdminModule } from './admin/admin.module.ts';
 import { createScimModule } from './scim/scim.module.ts';
@@ -105,7 +106,7 @@ export async function createContainer(config: Config, connection: Connection, mo
     config, models, connectors: federation.connectors, transactions: federation.transactions, credentials: saml.credentials, pages, audit,
   });
   // Lite registration: leads captured without a password, carried into the account of their address (src/leads).
-  const leads = createLeadsModule({ config, models, provider, accounts: accountRepository, profile, mailQueue, limits, audit, logger });
+  const leads = createLeadsModule({ config, models, provider, accounts: accountRepository, profile, mailQueue, limits, audit, logger, caches });
   const directory = createDirectory(base, { provider, accounts, profile, consents, federation, saml, leads });
   // The customer's own password, email, sessions and connected apps on /account (src/account/self-service).
   const selfService = createSelfServiceModule({
@@ -117,7 +118,7 @@ export async function createContainer(config: Config, connection: Connection, mo
   const accountSections = accountSectionsOf([mfa, federation, profile, consents], selfService, ciba);
 
   return {
-    config, connection, logger, models, audit, auditTrail: base.auditTrail, views: base.views, i18n: base.i18n, pages, mailer, mailQueue, limits, keyStore,
+    config, cookieKeys: base.cookieKeys, connection, logger, models, audit, auditTrail: base.auditTrail, views: base.views, i18n: base.i18n, pages, mailer, mailQueue, limits, keyStore,
     accountRepository, accounts, stages, mfa, users: directory.users, groups, accountSessions: directory.accountSessions, ...operations, leads,
     metrics: base.metrics, provider, reloadKeysIfRotated: engine.reloadKeysIfRotated, clients, accountSections, caches,
     profile: withConsents(profile, consents), consents, federation, saml, samlSp, selfService, ciba,
@@ -155,7 +156,7 @@ async function createFoundation(config: Config, connection: Connection, models: 
   const caches = createChangeCaches(db, [
     ...CACHED_MODELS.map(engineCollectionName), SP_COLLECTION, models.SigningKey.collection.collectionName,
     models.Connector.collection.collectionName, models.LegalDocument.collection.collectionName, models.Account.collection.collectionName,
-    models.MfaFactor.collection.collectionName,
+    models.MfaFactor.collection.collectionName, models.Lead.collection.collectionName,
   ], logger);
   metrics.watchCaches(caches);
   const accountCollection = models.Account.collection.collectionName;
@@ -164,7 +165,9 @@ async function createFoundation(config: Config, connection: Connection, models: 
   ));
   // One keyed hash for OIDC pairwise subjects and SAML persistent NameIDs (src/keys/pairwise-subject.ts).
   const pairwise = createPairwiseSubject(pairwiseSecretOf(config.secrets));
-  return { config, connection, db, models, logger, metrics, auditTrail, audit, views, i18n, pages, mailer, mailQueue, limits, keyStore, caches, accountRepository, pairwise };
+  // One signer for the app's cookies and every engine instance's: one memory of computed signatures.
+  const cookieKeys = createCookieKeys(config.secrets.cookieKeys);
+  return { config, connection, db, models, logger, metrics, auditTrail, audit, views, i18n, pages, mailer, mailQueue, limits, keyStore, caches, accountRepository, pairwise, cookieKeys };
 }
 
 /** The engine, rebuilt with the new key set after a rotation. */
@@ -174,7 +177,7 @@ async function createEngine(base: Foundation, hooks: Pick<Parameters<typeof crea
   const enginePages = createEnginePages(base.pages, { subjectFor: subjectFor(base.pairwise), cookiePrefix: config.cookies.prefix });
   const withMetrics = (engine: Provider) => { metrics.watchEngine(engine); return engine; };
   const buildProvider = async () => withMetrics(createProvider({
-    config, jwks: await keyStore.privateJwks(), Adapter, accounts: base.accountRepository, pages: enginePages, logger: base.logger, audit,
+    config, cookieKeys: base.cookieKeys, jwks: await keyStore.privateJwks(), Adapter, accounts: base.accountRepository, pages: enginePages, logger: base.logger, audit,
     pairwise: base.pairwise, pollTimings: base.models.PollTiming, limits: base.limits, ...hooks,
   }));
 

@@ -24,8 +24,13 @@ export function createAuditWriter(model: AuditEventModel, options: AuditWriterOp
   let flushing: Promise<void> | undefined;
   let stopped = false;
 
+  // What is queued when a write starts, then only full batches: events queued while an insert is on its way wait for
+  // the next tick. Writing each remainder at once would, under steady traffic, send one small insert after another
+  // (as many events as arrive during one round trip) instead of one batch per `flushMs`.
   async function writeBatches(): Promise<void> {
-    while (queue.length) {
+    let first = true;
+    while (queue.length && (first || queue.length >= options.batchSize)) {
+      first = false;
       const batch = queue.splice(0, options.batchSize);
       try {
         // The driver's insert (no mongoose document building per event); unordered, so one bad event loses only itself.

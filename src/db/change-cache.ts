@@ -21,7 +21,19 @@ export interface DocumentCache<T> {
   clear(): void;
   /** This process changed only fields declared `patchable`: `change` applies the same to the cached copy, if any. */
   patch(id: string, change: (value: T) => void): void;
+  /**
+   * Write-through: this process is about to store `value` whole (an insert or a replace), carrying a tag unique to this
+   * write in its `WRITE_TAG` field. It is cached at once; the stream's event of that same write (the stored document's
+   * tag equals the cached one's) leaves it, any other change to the id evicts it. Call `evict` if the write fails.
+   */
+  put(id: string, value: T): void;
 }
+
+/**
+ * The field of a stored document naming the write that stored it (DocumentCache#put). Only the adapter's whole-document
+ * writes set it; a write by any other path (the CLI, a partial update) has none, or another one, and evicts.
+ */
+export const WRITE_TAG = '_w';
 
 export interface DocumentCacheOptions {
   /**
@@ -37,6 +49,15 @@ type ChangeEvent = {
   documentKey?: { _id?: unknown };
   operationType?: string;
   updateDescription?: { updatedFields?: Record<string, unknown>; removedFields?: string[]; truncatedArrays?: unknown[] };
+  fullDocument?: Record<string, unknown>;
+};
+
+const tagOf = (value: unknown): unknown => (value as Record<string, unknown> | undefined)?.[WRITE_TAG];
+/** The event of the whole-document write whose result is the cached copy (DocumentCache#put). */
+const isOwnPut = (change: ChangeEvent, cached: unknown): boolean => {
+  if (change.operationType !== 'insert' && change.operationType !== 'replace') return false;
+  const tag = tagOf(change.fullDocument);
+  return typeof tag === 'string' && tag === tagOf(cached);
 };
 
 /** Sets `a.b.c` paths on a plain document (the update event's updatedFields). */
@@ -125,7 +146,7 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
     // Only what eviction needs: an insert or replace would otherwise bring its whole document to every instance.
     stream = db.watch([
       { $match: { 'ns.coll': { $in: collections } } },
-      { $project: { ns: 1, documentKey: 1, operationType: 1, updateDescription: 1 } },
+      { $project: { ns: 1, documentKey: 1, operationType: 1, updateDescription: 1, [`fullDocument.${WRITE_TAG}`]: 1 } },
     ]);
     // The first resume token means the server-side cursor exists: from then on no change can be missed.
     stream.once('resumeTokenChanged', () => {
@@ -146,8 +167,9 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
         return;
       }
       derivedMaps.get(name)!.clear();
-      if (typeof id === 'string') map.delete(id);
-      else map.clear();
+      if (typeof id === 'string') {
+        if (!isOwnPut(change, map.get(id))) map.delete(id);
+      } else map.clear();
     });
     stream.on('error', (error: Error) => {
       logger.warn({ event: 'cache.stream_error', err: error.message }, 'caches off until the change stream is back');
@@ -190,6 +212,13 @@ export function createChangeCaches(db: mongo.Db, collections: string[], logger: 
           bump(collection);
           const cached = map.get(id);
           if (cached) change(cached);
+        },
+        put(id, value) {
+          bump(collection);
+          map.delete(id);
+          if (!live || typeof tagOf(value) !== 'string') return;
+          map.set(id, value);
+          if (map.size > maxEntries) map.delete(map.keys().next().value!);
         },
       };
     },

@@ -1,4 +1,5 @@
 import type { Account } from '../accounts/account.repository.ts';
+import type { DerivedCache } from '../db/change-cache.ts';
 import type { ConsentRecordRepository } from '../consents/consent-record.repository.ts';
 import { escapeRegex } from '../db/regex.ts';
 import type { Models } from '../db/models.ts';
@@ -24,6 +25,11 @@ export interface LeadConversionDeps {
   profile: Pick<ProfileService, 'save'>;
   tokens: Models['ActionToken'];
   audit: Audit;
+  /**
+   * Addresses known to have no verified lead (the leads collection's derived cache, dropped on any write to it here
+   * or on another instance): most sign-ins have nothing to carry, and would otherwise read the leads at each one.
+   */
+  noLead?: DerivedCache<true>;
 }
 
 export function createLeadConversion(deps: LeadConversionDeps) {
@@ -47,8 +53,12 @@ export function createLeadConversion(deps: LeadConversionDeps) {
     /** Carries the address's confirmed lead into the account; undefined when there is nothing (yet) to carry. */
     async convert(account: Account): Promise<{ leadId: string } | undefined> {
       if (account.emailVerified !== true) return undefined;
+      if (deps.noLead?.get(account.emailNormalized)) return undefined;
       const lead = await leads.findOne({ emailNormalized: account.emailNormalized, status: 'verified' });
-      if (!lead) return undefined;
+      if (!lead) {
+        deps.noLead?.set(account.emailNormalized, true);
+        return undefined;
+      }
       const now = new Date();
       // Claimed in one conditional update, so two sign-ins at once carry the lead once.
       const claimed = await leads.findOneAndUpdate({ _id: lead._id, rev: lead.rev, status: 'verified' }, {

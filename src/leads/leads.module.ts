@@ -3,8 +3,10 @@ import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config/config.schema.ts';
 import { createConsentRecordRepository } from '../consents/consent-record.repository.ts';
 import { createLegalDocumentRepository } from '../consents/legal-document.repository.ts';
+import type { ChangeCaches } from '../db/change-cache.ts';
 import type { Models } from '../db/models.ts';
 import type { FeatureModule, WebDeps } from '../modules/feature-module.ts';
+import { evictOnWrite } from '../db/write-hook.ts';
 import type { RateLimits } from '../http/rate-limits.ts';
 import type { MailQueue } from '../mail/mail-queue.ts';
 import type { Audit } from '../ops/audit.ts';
@@ -32,6 +34,8 @@ export interface LeadsModuleDeps {
   limits: RateLimits;
   audit: Audit;
   logger: Logger;
+  /** The change caches, when the leads collection is among the watched ones (an address without a lead is remembered). */
+  caches?: ChangeCaches;
 }
 
 /** Paths the app hands to the leads routers (src/app.ts). */
@@ -40,10 +44,14 @@ export const LEAD_PATHS = ['/lite/', '/api/v1/leads'];
 export function createLeadsModule(deps: LeadsModuleDeps) {
   const { config, models, audit } = deps;
   const documents = createLegalDocumentRepository(models.LegalDocument);
+  const noLead = deps.caches?.derived<true>(models.Lead.collection.collectionName);
+  // Any write to the leads from this process (capture, verification, conversion, erasure, admin) drops what is
+  // remembered at once; other instances' writes do through the change stream.
+  if (noLead) evictOnWrite(models.Lead.collection, () => noLead.clear());
   const schema = deps.profile.schema;
   const conversion = createLeadConversion({
     model: models.Lead, records: createConsentRecordRepository(models.ConsentRecord), schema, profile: deps.profile.profile,
-    tokens: models.ActionToken, audit,
+    tokens: models.ActionToken, audit, noLead,
   });
   const service = createLeadService({
     issuer: config.issuer, config: config.leads, model: models.Lead, accounts: deps.accounts, schema, documents,

@@ -1,6 +1,6 @@
 import type { mongo } from 'mongoose';
 import type { ChangeCaches } from '../db/change-cache.ts';
-import { ENGINE_MODELS, engineCollectionName, isGrantable } from './adapter/mongo.adapter.ts';
+import { CACHED_MODELS as CACHED_ENGINE_MODELS, ENGINE_MODELS, engineCollectionName, isGrantable } from './adapter/mongo.adapter.ts';
 
 // An account's sign-in sessions and app grants as the engine stores them (`oidc_session`, `oidc_grant`: see
 // mongo.adapter.ts), for the people who manage accounts. This file, engine-store.ts and the adapter are the only
@@ -40,6 +40,8 @@ const epoch = (value: unknown) => (typeof value === 'number' ? new Date(value * 
 export function createAccountSessions(db: mongo.Db, caches?: ChangeCaches) {
   const sessions = db.collection<Stored>(engineCollectionName('Session'));
   const grants = db.collection<Stored>(engineCollectionName('Grant'));
+  // Sessions deleted here leave the adapter's session cache at once (other instances: through the change stream).
+  const cachedSessions = caches?.for(sessions.collectionName);
   const live = () => ({ $or: [{ expiresAt: { $exists: false } }, { expiresAt: { $gt: new Date() } }] });
 
   async function deleteGrants(ids: string[]): Promise<void> {
@@ -67,10 +69,14 @@ export function createAccountSessions(db: mongo.Db, caches?: ChangeCaches) {
     },
     /** Ends one session (that browser is signed out at its next request); false when it is not this account's. */
     async endSession(accountId: string, sessionId: string): Promise<boolean> {
-      return (await sessions.deleteOne({ _id: sessionId, 'payload.accountId': accountId })).deletedCount === 1;
+      const ended = (await sessions.deleteOne({ _id: sessionId, 'payload.accountId': accountId })).deletedCount === 1;
+      if (ended) cachedSessions?.evict(sessionId);
+      return ended;
     },
     async endAllSessions(accountId: string): Promise<number> {
-      return (await sessions.deleteMany({ 'payload.accountId': accountId })).deletedCount;
+      const { deletedCount } = await sessions.deleteMany({ 'payload.accountId': accountId });
+      if (deletedCount) cachedSessions?.clear();
+      return deletedCount;
     },
     async listGrants(accountId: string): Promise<GrantView[]> {
       const docs = await grants.find({ 'payload.accountId': accountId, ...live() }).limit(500).toArray();
@@ -106,6 +112,8 @@ export function createAccountSessions(db: mongo.Db, caches?: ChangeCaches) {
         const filter = { $or: names.map((name) => ({ [name]: accountId })) };
         removed += (await db.collection(engineCollectionName(model)).deleteMany(filter)).deletedCount;
       }
+      // Cached sessions and grants of the account are gone with them.
+      if (removed) for (const model of CACHED_ENGINE_MODELS) caches?.for(engineCollectionName(model)).clear();
       return removed;
     },
     async revokeAllGrants(accountId: string): Promise<number> {

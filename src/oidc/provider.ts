@@ -22,6 +22,7 @@ import type { DevicePages } from './device-pages.ts';
 import { createPollThrottle } from './poll-throttle.ts';
 import type { PollTimingModel } from './poll-timing.model.ts';
 import { backchannelRequestTtl, cibaFeature, type CibaHooks } from './ciba.ts';
+import type { CookieKeys } from '../http/cookie-keys.ts';
 
 // The only importer of oidc-provider (with grants.ts, engine-events.ts and the policy folder). Most of what the
 // protocol needs is configuration of the engine; see the engine's docs/README.md for every key used here.
@@ -42,6 +43,8 @@ export interface EnginePages {
 
 export interface ProviderDeps {
   config: Config;
+  /** The signer of every signed cookie, shared with our koa app (src/http/cookie-keys.ts). */
+  cookieKeys: CookieKeys;
   jwks: { keys: Array<Record<string, unknown>> };
   Adapter: NonNullable<Configuration['adapter']>;
   accounts: AccountRepository;
@@ -106,7 +109,7 @@ export function createProvider(deps: ProviderDeps): Provider {
       policy: createInteractionPolicy(deps.policyHooks),
       url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
     },
-    cookies: engineCookies(config),
+    cookies: engineCookies(config, deps.cookieKeys),
     // PAR, JAR, JARM, DPoP (+ nonces), tls_client_auth and the per-client FAPI 2.0 grade (src/oidc/fapi-engine.ts).
     ...fapiConfiguration(config),
     features: engineFeatures(deps),
@@ -206,7 +209,7 @@ function clientMetadataValidation(config: Config): Configuration['extraClientMet
   };
 }
 
-function engineCookies(config: Config): Configuration['cookies'] {
+function engineCookies(config: Config, keys: CookieKeys): Configuration['cookies'] {
   const cookiePrefix = config.cookies.prefix;
   return {
     names: {
@@ -216,7 +219,7 @@ function engineCookies(config: Config): Configuration['cookies'] {
     },
     long: { httpOnly: true, sameSite: 'lax' },
     short: { httpOnly: true, sameSite: 'lax' },
-    keys: [...config.secrets.cookieKeys],
+    keys: keys as never,
   };
 }
 

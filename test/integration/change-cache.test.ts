@@ -72,4 +72,22 @@ describe('clients and grants cached in the process, evicted by a change stream',
       }
     }, 'userinfo refuses a token whose grant is gone');
   });
+
+  test('a session stored here is served from memory; ended by another instance, its codes and session-bound tokens stop', async () => {
+    const user = { email: 'cached-session@example.jp', password: 'a long enough password' };
+    await app.container.accounts.createByAdmin({ ...user, verified: true });
+    const site = await registerRp(app);
+    const { tokens } = await signIn(new Browser(), site, user);
+    const sub = tokens.claims()!.sub;
+    const sessions = app.container.connection.db!.collection<{ _id: string; payload: { uid: string } }>('oidc_session');
+    const stored = (await sessions.findOne({ 'payload.accountId': sub }))!;
+    expect(app.container.caches.for<{ payload: { uid: string } }>('oidc_session').get(stored._id)?.payload.uid).toBe(stored.payload.uid);
+    const Session = app.container.provider().Session as unknown as { adapter: { findByUid(uid: string): Promise<unknown> } };
+    expect(await Session.adapter.findByUid(stored.payload.uid)).toMatchObject({ accountId: sub });
+
+    // The session ends elsewhere (another instance's logout, the CLI): the uid no longer finds it here either.
+    await sessions.deleteOne({ _id: stored._id });
+    await eventually(async () => (await Session.adapter.findByUid(stored.payload.uid)) === undefined, 'the ended session is gone here too');
+    expect(app.container.caches.for('oidc_session').get(stored._id)).toBeUndefined();
+  });
 });

@@ -201,6 +201,11 @@ describe('personal data: export and erasure', () => {
     // An old sign-in (auth_time beyond mfa.recentAuthSeconds): the export is not answered, a new sign-in is asked.
     const sessions = app.container.connection.db!.collection('oidc_session');
     await sessions.updateMany({ 'payload.accountId': account._id }, { $set: { 'payload.loginTs': Math.floor(Date.now() / 1000) - 7200 } });
+    // A write from outside the engine reaches its session cache through the change stream: wait for it (bounded).
+    const stale = (await sessions.find({ 'payload.accountId': account._id }).toArray()).map((s) => String(s._id));
+    const cached = app.container.caches.for<{ payload: { loginTs: number } }>('oidc_session');
+    const isFresh = (id: string) => (cached.get(id)?.payload.loginTs ?? 0) > Date.now() / 1000 - 3600;
+    for (let i = 0; i < 100 && stale.some(isFresh); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
     browser.stopAt = [`${app.issuer}/interaction/`];
     const answer = await browser.submit(page, {}, 'form[action="/account/data/export"]');
     expect(answer.url).toContain('/interaction/');

@@ -47,4 +47,32 @@ describe('change-evicted document cache', () => {
     cache.set('a', 'v');
     expect(cache.get('a')).toBeUndefined();
   });
+
+  test('write-through: a put is served at once, its own event keeps it, any other change to the id evicts it', () => {
+    const { db, stream } = fakeDb();
+    const cache = createChangeCaches(db, ['things'], createLogger('silent')).for<{ v: string; _w?: string }>('things');
+    stream.emit('resumeTokenChanged');
+    cache.put('a', { v: 'mine', _w: 'p.1' });
+    expect(cache.get('a')?.v).toBe('mine');
+    stream.emit('change', { ns: { coll: 'things' }, documentKey: { _id: 'a' }, operationType: 'replace', fullDocument: { _w: 'p.1' } });
+    expect(cache.get('a')?.v).toBe('mine');
+    // Another instance's replace (another tag, or none), a partial update and a delete all evict.
+    for (const change of [
+      { operationType: 'replace', fullDocument: { _w: 'q.1' } }, { operationType: 'replace', fullDocument: {} },
+      { operationType: 'update', fullDocument: { _w: 'p.1' } }, { operationType: 'delete' },
+    ]) {
+      cache.put('a', { v: 'mine', _w: 'p.1' });
+      stream.emit('change', { ns: { coll: 'things' }, documentKey: { _id: 'a' }, ...change });
+      expect(cache.get('a')).toBeUndefined();
+    }
+    // Untagged values and puts while the stream is down are not kept; a read in flight across a put is not kept either.
+    cache.put('a', { v: 'untagged' });
+    expect(cache.get('a')).toBeUndefined();
+    cache.put('b', { v: 'mine', _w: 'p.2' });
+    cache.set('a', { v: 'old' });
+    expect(cache.get('a')).toBeUndefined();
+    stream.emit('error', new Error('network'));
+    cache.put('c', { v: 'mine', _w: 'p.3' });
+    expect(cache.get('c')).toBeUndefined();
+  });
 });

@@ -5,7 +5,10 @@ import { ENGINE_MODELS, engineCollectionName, isGrantable } from './mongo.adapte
 // "Signed out everywhere" after a password reset (or an admin block): every sign-in session of the account, every
 // grant, and every code and token issued under those grants, straight from the engine's collections.
 export async function revokeEverythingOf(db: mongo.Db, accountId: string, caches?: ChangeCaches): Promise<{ sessions: number; grants: number }> {
-  const sessions = await db.collection(engineCollectionName('Session')).deleteMany({ 'payload.accountId': accountId });
+  const sessionCollection = engineCollectionName('Session');
+  const sessions = await db.collection(sessionCollection).deleteMany({ 'payload.accountId': accountId });
+  // Deleted by account, not by id: every cached session goes (the stream would evict each a moment later).
+  if (sessions.deletedCount) caches?.for(sessionCollection).clear();
   const grantCollection = db.collection<{ _id: string }>(engineCollectionName('Grant'));
   const grantIds = (await grantCollection.find({ 'payload.accountId': accountId }, { projection: { _id: 1 } }).toArray()).map((g) => g._id);
   if (grantIds.length) {

@@ -1,5 +1,6 @@
 import type { mongo } from 'mongoose';
-import type { ChangeCaches, DocumentCache } from '../../db/change-cache.ts';
+import { randomBytes } from 'node:crypto';
+import { WRITE_TAG, type ChangeCaches, type DocumentCache } from '../../db/change-cache.ts';
 
 type Collection<T extends mongo.Document> = mongo.Collection<T>;
 type Db = mongo.Db;
@@ -33,6 +34,8 @@ interface StoredDocument {
   _id: string;
   payload: Payload;
   expiresAt?: Date;
+  /** Cached models only: the write that stored it (change-cache.ts WRITE_TAG). */
+  [WRITE_TAG]?: string;
 }
 
 export function engineCollectionName(model: string): string {
@@ -53,26 +56,54 @@ export function engineIndexes(model: string): Array<{ key: Record<string, 1>; op
   return indexes;
 }
 
-/** Engine models read on almost every request and rarely written: served from the change-evicted caches. */
-export const CACHED_MODELS = ['Client', 'Grant'] as const;
+/**
+ * Engine models served from the change-evicted caches: clients and grants (read on almost every request, rarely
+ * written), sessions (read back by the token exchange and every later request of the browser, written by this
+ * process). Each is written through (upsert) and evicted by any other change: destroy here, the stream's event of a
+ * change elsewhere, and the direct deletes of account-sessions.ts and account-revocation.ts.
+ */
+export const CACHED_MODELS = ['Client', 'Grant', 'Session'] as const;
+
+/** Sessions by uid (the engine's findByUid: the token exchange, session-bound tokens) point at cached session ids. */
+const MAX_UIDS = 10_000;
 
 export function createMongoAdapterClass(db: Db, caches?: ChangeCaches) {
+  const sessionUids = new Map<string, string>();
+  // Write tags: unique to this adapter (so to this instance) and to each write through it.
+  const tagPrefix = randomBytes(6).toString('base64url');
+  let tagCount = 0;
   return class MongoAdapter {
     readonly name: string;
     readonly collection: Collection<StoredDocument>;
     readonly cache: DocumentCache<StoredDocument> | undefined;
+    /** Session only: uid -> id of the session last stored or read with it (checked against the cached payload). */
+    readonly uids: Map<string, string> | undefined;
 
     constructor(name: string) {
       this.name = name;
       this.collection = db.collection<StoredDocument>(engineCollectionName(name));
       this.cache = (CACHED_MODELS as readonly string[]).includes(name) ? caches?.for<StoredDocument>(this.collection.collectionName) : undefined;
+      this.uids = this.cache && name === 'Session' ? sessionUids : undefined;
     }
 
     async upsert(id: string, payload: Payload, expiresIn?: number): Promise<void> {
-      this.cache?.evict(id);
       const document: StoredDocument = { _id: id, payload };
       if (expiresIn) document.expiresAt = new Date(Date.now() + (expiresIn + (KEPT_AFTER_EXPIRY_SECONDS[this.name] ?? 0)) * 1000);
-      await this.collection.replaceOne({ _id: id }, document, { upsert: true });
+      if (!this.cache) {
+        await this.collection.replaceOne({ _id: id }, document, { upsert: true });
+        return;
+      }
+      // Write-through: the token exchange reads the grant the sign-in just stored. Cached before the write is sent,
+      // so that a change by another instance right after it (its event comes after ours) still evicts it.
+      document[WRITE_TAG] = `${tagPrefix}.${(tagCount += 1)}`;
+      this.cache.put(id, structuredClone(document));
+      if (this.uids && typeof payload.uid === 'string') this.remember(payload.uid, id);
+      try {
+        await this.collection.replaceOne({ _id: id }, document, { upsert: true });
+      } catch (error) {
+        this.cache.evict(id);
+        throw error;
+      }
     }
 
     async find(id: string): Promise<Payload | undefined> {
@@ -88,7 +119,25 @@ export function createMongoAdapterClass(db: Db, caches?: ChangeCaches) {
     }
 
     async findByUid(uid: string): Promise<Payload | undefined> {
-      return this.findOne({ 'payload.uid': uid });
+      if (!this.cache || !this.uids) return this.findOne({ 'payload.uid': uid });
+      const id = this.uids.get(uid);
+      const cached = id === undefined ? undefined : this.cache.get(id);
+      let document = cached?.payload.uid === uid ? cached : undefined;
+      if (!document) {
+        const since = this.cache.mark();
+        document = await this.collection.findOne({ 'payload.uid': uid }, { projection: { payload: 1, expiresAt: 1 } }) ?? undefined;
+        if (document) {
+          this.cache.set(document._id, document, since);
+          this.remember(uid, document._id);
+        }
+      }
+      if (!document || (document.expiresAt && document.expiresAt.getTime() <= Date.now())) return undefined;
+      return structuredClone(document.payload);
+    }
+
+    private remember(uid: string, id: string): void {
+      if (this.uids!.size >= MAX_UIDS) this.uids!.clear();
+      this.uids!.set(uid, id);
     }
 
     async findByUserCode(userCode: string): Promise<Payload | undefined> {
