@@ -1,4 +1,3 @@
-import type { BackchannelOutcome } from './end-session.ts';
 import type { Provider } from './provider.ts';
 
 // Signs an account out of one client, leaving its sign-in sessions otherwise as they are: what the engine's own
@@ -7,6 +6,13 @@ import type { Provider } from './provider.ts';
 // person disconnects an app on /account/apps.
 
 type BackchannelClient = { clientId: string; backchannelLogoutUri?: string; backchannelLogoutSessionRequired?: boolean; backchannelLogout(sub: string, sid?: string): Promise<void> };
+
+/** What a back-channel logout to one client came to (OIDC Back-Channel Logout 1.0 §2.8: a 200 or 204 is success). */
+export interface BackchannelOutcome {
+  clientId: string;
+  ok: boolean;
+  error?: string;
+}
 
 /** One logout token to the client's back-channel logout endpoint; undefined when the client registered none. */
 export async function sendBackchannelLogout(provider: Provider, clientId: string, accountId: string, sid?: string): Promise<BackchannelOutcome | undefined> {

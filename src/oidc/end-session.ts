@@ -1,4 +1,4 @@
-import { sendBackchannelLogout } from './client-logout.ts';
+import { sendBackchannelLogout, type BackchannelOutcome } from './client-logout.ts';
 import type { Provider } from './provider.ts';
 
 // Ends one sign-in session of the engine outside its own /session/end flow (a SAML LogoutRequest has no OIDC
@@ -7,11 +7,7 @@ import type { Provider } from './provider.ts';
 // Back-Channel Logout 1.0 §2.5), revocation of the grants that do not persist logout with their tokens, then
 // the session itself.
 
-export interface BackchannelOutcome {
-  clientId: string;
-  ok: boolean;
-  error?: string;
-}
+export type { BackchannelOutcome };
 
 export async function endSessionByUid(provider: Provider, sessionUid: string): Promise<{ ended: boolean; accountId?: string; backchannel: BackchannelOutcome[] }> {
   const session = await provider.Session.findByUid(sessionUid);

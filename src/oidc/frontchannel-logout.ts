@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Pages } from '../http/pages.ts';
 import { BASE_CSP } from '../http/security-headers.ts';
-import type { Provider } from './provider.ts';
+import type Provider from 'oidc-provider';
 
 // OpenID Connect Front-Channel Logout 1.0, around the engine's own RP-initiated logout (the engine dropped its
 // front-channel support in v7). Clients register frontchannel_logout_uri and frontchannel_logout_session_required

@@ -8,7 +8,7 @@ import type { MfaService } from '../../../mfa/mfa.service.ts';
 import type { Stage, StageContext } from '../../stage.ts';
 import { decisionOf, errorKey, FACTOR_LABELS, failure, mfaRequest, renderLocked, sessionOf } from './mfa-stage.helpers.ts';
 
-// Enrolment inside a sign-in (issue 5 item 6): a client that requires MFA, or an acr the person has no factor for,
+// Enrolment inside a sign-in: a client that requires MFA, or an acr the person has no factor for,
 // takes them through enrolling one, then back to the client. The confirmed first answer is this sign-in's second
 // factor. The first factor of an account comes with recovery codes, shown once before continuing.
 

@@ -54,7 +54,7 @@ export function failure(stage: StageContext, error: unknown): AppError {
   return formError(stage.ctx, error);
 }
 
-/** The lockout page: what happened and until when, in the person's language (issue 5: "a clear page"). */
+/** The lockout page: what happened and until when, in the person's language, so a locked-out person knows when to try again. */
 export function renderLocked(stage: StageContext, error: AppError): void {
   const retryAfter = (error as AppError & { retryAfter?: number }).retryAfter ?? 60;
   stage.render('mfa-locked', { title: 'mfa.locked.title', minutes: Math.max(1, Math.ceil(retryAfter / 60)) }, 429);

@@ -24,7 +24,7 @@ const verifyForm = z.object({
 });
 
 export interface DeviceRemembering {
-  /** Remembers the browser's device for the account (issue 5 item 9). */
+  /** Remembers the browser's device for the account, so the next sign-in from it may skip the second factor. */
   remember(cookies: CookieAccess, accountId: string, userAgent?: string): Promise<void>;
   enabled: boolean;
   days: number;

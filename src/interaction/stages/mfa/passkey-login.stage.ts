@@ -4,7 +4,7 @@ import type { Audit } from '../../../ops/audit.ts';
 import type { MfaModule } from '../../../mfa/mfa.module.ts';
 import type { Stage, StageContext } from '../../stage.ts';
 
-// Sign-in with a passkey alone (a discoverable credential, issue 5 item 2), beside the password form of the `login`
+// Sign-in with a passkey alone (a discoverable credential), beside the password form of the `login`
 // prompt. The authenticator verified the user (PIN or biometrics), so the login is multi-factor and phishing-resistant
 // at once; the mfa prompt then finds nothing missing.
 const passkeyForm = z.object({ credential: z.string().min(2).max(16_384) });
