@@ -4,7 +4,7 @@ import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { MongoMemoryReplSet } from 'mongodb-memory-server-core';
 import { loadConfig } from '../src/config/config.loader.ts';
-import { createLogger } from '../src/ops/logger.ts';
+import { createLogger } from '../src/shared/logger.ts';
 import { bootstrap } from '../src/server.ts';
 import { toAuditRecord } from '../src/audit/audit-record.ts';
 import { createAuditWriter } from '../src/audit/audit-writer.ts';

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { MongoMemoryReplSet } from 'mongodb-memory-server-core';
 import { loadConfig } from '../src/config/config.loader.ts';
-import { createLogger } from '../src/ops/logger.ts';
+import { createLogger } from '../src/shared/logger.ts';
 import { startServer, type RunningServer } from '../src/server.ts';
 
 // node bench/events.ts: the cost of events out, in one process (IdP + a minimal receiver answering 200 without

@@ -7,7 +7,7 @@ import mongoose from 'mongoose';
 import { pino } from 'pino';
 import { createPasswordHasher } from '../src/accounts/password.hasher.ts';
 import { loadConfig } from '../src/config/config.loader.ts';
-import { createLogger } from '../src/ops/logger.ts';
+import { createLogger } from '../src/shared/logger.ts';
 import { createMongoAdapterClass } from '../src/oidc/adapter/mongo.adapter.ts';
 import { startServer } from '../src/server.ts';
 import { countDriverCommands, failStartup, serveParent } from './lib/child.ts';

@@ -6,7 +6,7 @@ import { MongoMemoryReplSet } from 'mongodb-memory-server-core';
 import { createBulkAccounts } from '../src/accounts/bulk-create.ts';
 import { createUserImport } from '../src/accounts/user-import.ts';
 import { loadConfig } from '../src/config/config.loader.ts';
-import { createLogger } from '../src/ops/logger.ts';
+import { createLogger } from '../src/shared/logger.ts';
 import { bootstrap } from '../src/server.ts';
 
 // `idp users import` throughput and memory: BENCH_IMPORT_LINES (default 100k) lines of NDJSON, once without password

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { MongoMemoryReplSet } from 'mongodb-memory-server-core';
 import { pino } from 'pino';
 import { loadConfig } from '../src/config/config.loader.ts';
-import { createLogger } from '../src/ops/logger.ts';
+import { createLogger } from '../src/shared/logger.ts';
 import { startServer } from '../src/server.ts';
 import { signIn } from './lib/http.ts';
 import { REDIRECT_URI } from './lib/protocol.ts';

@@ -9,7 +9,7 @@ import type { Container } from './container.ts';
 import type { WebDeps } from './modules/feature-module.ts';
 import { createCsrf } from './http/csrf.ts';
 import { errorHandler, respondWithError } from './http/error-handler.ts';
-import { AppError } from './http/app-error.ts';
+import { AppError } from './shared/app-error.ts';
 import { pinHostToIssuer } from './http/host-check.ts';
 import { securityHeaders } from './http/security-headers.ts';
 import { staticFiles } from './http/static-files.ts';

@@ -9,7 +9,7 @@ import { createLegacyCredentials } from './accounts/legacy-credentials.ts';
 import type { Config } from './config/config.schema.ts';
 import type { Models } from './db/models.ts';
 import { createPages } from './http/pages.ts';
-import { createRateLimits } from './http/rate-limits.ts';
+import { createRateLimits } from './shared/rate-limits.ts';
 import { createViews } from './http/views.ts';
 import { createI18n } from './i18n/i18n.ts';
 import { createMfaModule, type MfaModule } from './mfa/mfa.module.ts';
@@ -40,7 +40,7 @@ import { createConsentRecordRepository } from './consents/consent-record.reposit
 import { createSamlIdp } from './saml/idp/saml-idp.ts';
 import { SP_COLLECTION } from './saml/idp/sp-registry.service.ts';
 import { createActionTokenService } from './tokens/action-token.service.ts';
-import type { Logger } from './ops/logger.ts';
+import type { Logger } from './shared/logger.ts';
 import { createEventsModule } from './events/events.module.ts';
 import { createExportModule } from './export/export.module.ts';
 import { createLeadsModule } from './leads/leads.module.ts';
@@ -142,7 +142,7 @@ async function createFoundation(config: Config, connection: Connection, models: 
   const mailer = createMailer({ smtpUrl: config.mail.smtpUrl, from: config.mail.from, logBodies: config.mail.logBodies, views, i18n, logger });
   // Mails whose sending would otherwise tell, by response time, whether an address has an account.
   const mailQueue = createMailQueue({ mailer, logger });
-  const limits = createRateLimits(config, audit, db);
+  const limits = createRateLimits(config.rateLimits, audit, db);
 
   const keyStore = createKeyStore(models.SigningKey, createSecretBox(config.secrets.keyEncryptionKey, 'signing-keys'), {
     maxSignedTokenTtlSeconds: Math.max(config.ttl.idToken, config.ttl.accessToken,

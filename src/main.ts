@@ -1,6 +1,6 @@
 import { ConfigError, loadConfig } from './config/config.loader.ts';
 import { findRunningEmbedded, startEmbeddedMongo, type EmbeddedMongo } from './db/embedded-mongo.ts';
-import { createLogger } from './ops/logger.ts';
+import { createLogger } from './shared/logger.ts';
 import { startServer } from './server.ts';
 
 // npm start: load config -> MongoDB (MONGODB_URI, or the embedded one) -> serve -> stop gracefully on a signal.

@@ -6,7 +6,7 @@ import { connectMongo } from './db/connection.ts';
 import { createModels } from './db/models.ts';
 import { ensureSchema } from './db/schema.ts';
 import { createContainer, type Container, type ContainerOptions } from './container.ts';
-import type { Logger } from './ops/logger.ts';
+import type { Logger } from './shared/logger.ts';
 import { createMetricsModule } from './metrics/metrics.module.ts';
 
 // Connect -> create collections and indexes -> wire the container -> serve. Used by main.ts and by the tests,

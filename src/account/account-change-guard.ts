@@ -1,6 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
 import type { Config } from '../config/config.schema.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import { ACR, levelOf } from '../mfa/acr.ts';
 import { readSignIn, type SignIn } from '../oidc/signed-in.ts';
 import type { Provider } from '../oidc/provider.ts';

@@ -1,5 +1,5 @@
 import type { Models } from '../db/models.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 
 // Claiming an account by its mailbox. An account whose address was never verified may have been registered by
 // someone who does not own the address (a "pre-account hijack"): they chose its password and, where unverified

@@ -1,11 +1,11 @@
 import type { BrandView } from '../branding/brand-view.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { AccountClaim } from './account-claim.service.ts';
-import { AppError } from '../http/app-error.ts';
-import type { RateLimits } from '../http/rate-limits.ts';
+import { AppError } from '../shared/app-error.ts';
+import type { RateLimits } from '../config/config.schema.ts';
 import type { Locale } from '../i18n/i18n.ts';
 import type { MailQueue } from '../mail/mail-queue.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { ActionTokenService } from '../tokens/action-token.service.ts';
 import type { Profile } from './account.model.ts';
 import { isDuplicateKey, normalizeEmail, type Account, type AccountRepository } from './account.repository.ts';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AuditActor } from '../audit/audit-event.model.ts';
 import type { Models } from '../db/models.ts';
-import { AppError } from '../http/app-error.ts';
-import type { Audit } from '../ops/audit.ts';
+import { AppError } from '../shared/app-error.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { AttributeSchema } from '../profile/attribute-schema.ts';
 import { normalizeEmail } from './account.repository.ts';
 

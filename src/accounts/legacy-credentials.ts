@@ -1,6 +1,6 @@
 import CircuitBreaker from 'opossum';
 import { z } from 'zod';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 import type { Profile } from './account.model.ts';
 
 // Lazy migration ("trickle migration"): an email we do not know, signing in, is checked against the legacy member

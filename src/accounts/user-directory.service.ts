@@ -1,8 +1,8 @@
 import type { mongo } from 'mongoose';
 import type { AuditActor } from '../audit/audit-event.model.ts';
 import type { Models } from '../db/models.ts';
-import { AppError } from '../http/app-error.ts';
-import type { Audit } from '../ops/audit.ts';
+import { AppError } from '../shared/app-error.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { AccountSessions } from '../oidc/account-sessions.ts';
 import type { BackchannelOutcome } from '../oidc/end-session.ts';
 import type { AttributeSchema } from '../profile/attribute-schema.ts';

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import type { Config } from '../config/config.schema.ts';
 import type { KeyStore } from '../keys/key-store.service.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import { adminApiResource, MANAGEMENT_SCOPES } from '../oidc/resource-servers.ts';
 import { apiMiddleware } from './api-router.ts';
 import { createBearerVerifier } from './bearer-auth.ts';

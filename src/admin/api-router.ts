@@ -1,7 +1,7 @@
 import Router from '@koa/router';
 import { bodyParser } from '@koa/bodyparser';
 import type { Context, Middleware } from 'koa';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { BearerVerifier } from './bearer-auth.ts';
 import type { Operation } from './operation.ts';
 import { createOperationInvoker } from './operation-invoker.ts';

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { isAppError } from '../http/app-error.ts';
+import { isAppError } from '../shared/app-error.ts';
 
 // Errors of the management APIs as RFC 9457 problem details (application/problem+json). `code` is our dotted
 // error code (the same as the CLI prints); `field` names the input at fault.

@@ -1,4 +1,4 @@
-import type { Logger } from '../ops/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { AuditEventDocument, AuditEventModel } from './audit-event.model.ts';
 
 // Writes audit events to MongoDB without ever holding up or failing the request that caused them: events are

@@ -1,6 +1,6 @@
 import type { Config } from '../config/config.schema.ts';
-import type { Logger } from '../ops/logger.ts';
-import { createAudit, type Audit } from '../ops/audit.ts';
+import type { Logger } from '../shared/logger.ts';
+import { createAudit, type Audit } from '../shared/audit.ts';
 import type { AuditEventModel } from './audit-event.model.ts';
 import { toAuditRecord } from './audit-record.ts';
 import { createAuditQueryService } from './audit-query.service.ts';

@@ -3,7 +3,7 @@ import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Locale } from '../i18n/i18n.ts';
 import type { MailQueue } from '../mail/mail-queue.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { BackchannelRequestFacts } from '../oidc/ciba.ts';
 import { scopeLabels } from '../oidc/scope-labels.ts';
 import type { CibaApprovalDocument, CibaApprovalModel } from './ciba-approval.model.ts';

@@ -2,7 +2,7 @@ import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { AccountSection } from '../account/account.router.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { MailQueue } from '../mail/mail-queue.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { CibaHooks } from '../oidc/ciba.ts';
 import type { FeatureModule, WebDeps } from '../modules/feature-module.ts';
 import type { CibaApprovalModel } from './ciba-approval.model.ts';

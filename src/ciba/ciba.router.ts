@@ -3,7 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { requireSignedIn } from '../account/account.router.ts';
 import type { Pages } from '../http/pages.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import { approveBackchannelRequest, denyBackchannelRequest } from '../oidc/ciba.ts';
 import type { Provider } from '../oidc/provider.ts';
 import { scopeLabels } from '../oidc/scope-labels.ts';

@@ -7,7 +7,7 @@ import { connectMongo } from '../db/connection.ts';
 import { findRunningEmbedded, startEmbeddedMongo } from '../db/embedded-mongo.ts';
 import { createModels, type Models } from '../db/models.ts';
 import type { Container } from '../container.ts';
-import { createLogger, type Logger } from '../ops/logger.ts';
+import { createLogger, type Logger } from '../shared/logger.ts';
 import { bootstrap } from '../server.ts';
 
 // Which MongoDB a command works on: MONGODB_URI when set, otherwise the embedded one of config.dataDir, the

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '../config/config.loader.ts';
 import { isDatabaseUnavailable } from '../db/connection.ts';
-import { isAppError } from '../http/app-error.ts';
+import { isAppError } from '../shared/app-error.ts';
 import { auditCommands } from './audit.command.ts';
 import { clientsCommands } from './clients.command.ts';
 import { consentsDocsCommands } from './consents.command.ts';

@@ -1,4 +1,4 @@
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 import { CliError, defineCommand, UsageError, type CommandGroup } from './command.ts';
 import { withContainer } from './cli-context.ts';
 import { publicAccount } from './users.command.ts';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { publicAccount } from '../accounts/public-account.ts';
 import { createBulkAccounts } from '../accounts/bulk-create.ts';
 import { createUserImport } from '../accounts/user-import.ts';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 import { email as emailSchema } from '../interaction/forms.ts';
 import { defineCommand, UsageError, type CommandGroup, type ParsedArgs } from './command.ts';
 import { operatorName, withContainer } from './cli-context.ts';

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { RateLimits as NamedRateLimits } from '../shared/rate-limits.ts';
 import { consentsConfigSchema } from '../consents/consents-config.schema.ts';
 import { profileConfigSchema } from '../profile/profile-config.schema.ts';
 import { leadsConfigSchema } from '../leads/leads-config.schema.ts';
@@ -269,3 +270,8 @@ export type Config = Readonly<z.output<typeof configSchema> & {
   issuer: string;
   secrets: { cookieKeys: string[]; keyEncryptionKey: string; pairwiseSecret?: string };
 }>;
+
+/** The names of the configured rate limits (`rateLimits.*`). */
+export type LimitName = keyof Config['rateLimits'];
+/** The app's rate limits (src/shared/rate-limits.ts), typed by the names configured here. */
+export type RateLimits = NamedRateLimits<LimitName>;

@@ -3,7 +3,7 @@ import type { ChangeCaches } from '../db/change-cache.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Models } from '../db/models.ts';
 import type { KeyStore } from '../keys/key-store.service.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { FeatureModule, WebDeps } from '../modules/feature-module.ts';
 import { createConsentReceiptService } from './consent-receipt.service.ts';
 import { createConsentRecordRepository } from './consent-record.repository.ts';

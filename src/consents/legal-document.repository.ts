@@ -1,5 +1,5 @@
 import type { ChangeCaches } from '../db/change-cache.ts';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 import type { LegalDocumentModel, LegalDocumentVersion } from './legal-document.model.ts';
 
 // Versions of legal documents. A draft may be replaced; publishing assigns the next sequence number and freezes it.

@@ -1,5 +1,5 @@
-import { AppError } from '../http/app-error.ts';
-import type { Audit } from '../ops/audit.ts';
+import { AppError } from '../shared/app-error.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { ConsentMethod, ConsentRecord } from './consent-record.model.ts';
 import type { ConsentRecordRepository } from './consent-record.repository.ts';
 import type { LegalDocumentVersion, LocalizedContent } from './legal-document.model.ts';

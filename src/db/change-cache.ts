@@ -1,5 +1,5 @@
 import type { mongo } from 'mongoose';
-import type { Logger } from '../ops/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 
 // Read-mostly documents (clients, grants, accounts) are read on almost every request; each read is a MongoDB round
 // trip. They are cached in the process, bounded per collection (least recently used out first), and evicted by ONE

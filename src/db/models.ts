@@ -14,7 +14,7 @@ import { factorModel } from '../mfa/mfa-factor.model.ts';
 import { deviceModel } from '../mfa/device/device.model.ts';
 import { riskDecisionModel, riskProfileModel } from '../mfa/risk/risk.model.ts';
 import { eventModels } from '../events/event.models.ts';
-import { rateLimitModel } from '../http/rate-limit.model.ts';
+import { rateLimitModel } from '../shared/rate-limit.model.ts';
 import { webhookModels } from '../webhooks/webhook.models.ts';
 import { leadModel } from '../leads/lead.model.ts';
 import { sessionDeviceModel } from '../account/sessions/session-device.model.ts';

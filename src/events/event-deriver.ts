@@ -1,5 +1,5 @@
 import type { mongo } from 'mongoose';
-import type { Logger } from '../ops/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { deriveEvents, WATCHED, type StreamChange } from './event-derivation.ts';
 import type { StoredEvent, WorkerState } from './event.models.ts';
 import type { Lease } from './lease.ts';

@@ -8,7 +8,7 @@ import type { ConsentRecord } from '../consents/consent-record.model.ts';
 import type { Models } from '../db/models.ts';
 import { requireScope, type BearerPrincipal } from '../admin/bearer-auth.ts';
 import { ApiProblem, sendProblem, toProblem } from '../admin/problem.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import { exportUsers, type ExportRequest } from './user-export.ts';
 
 // The export as a capability: `idp export users` and a streamed admin API route beside the JSON operations

@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify';
 import type { mongo } from 'mongoose';
 import type { AccountDocument } from '../accounts/account.model.ts';
 import type { ConsentRecord } from '../consents/consent-record.model.ts';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 
 // Batch export of customer profiles with their consent state, for ETL into CRM and marketing tools. Incremental:
 // a run covers the accounts whose updatedAt lies in (since, until], and its watermark is `until`, the `since` of

@@ -1,5 +1,5 @@
 import type { Profile } from '../accounts/account.model.ts';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 import type { ClaimMapping, NormalizedProfile } from './connector.ts';
 
 // Turns an upstream's profile document (ID token claims, userinfo, a social API's JSON) into a NormalizedProfile

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ChangeCaches } from '../db/change-cache.ts';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 import type { SecretBox } from '../keys/secret-box.ts';
 import type { ConnectorTypes } from './connector-registry.ts';
 import type { ClaimMapping, Connector, ConnectorRecord } from './connector.ts';

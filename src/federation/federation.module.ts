@@ -4,7 +4,7 @@ import type { AccountSection } from '../account/account.router.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Models } from '../db/models.ts';
 import { createSecretBox } from '../keys/secret-box.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { Provider } from '../oidc/provider.ts';
 import type { ChangeCaches } from '../db/change-cache.ts';
 import type { FeatureModule, WebDeps } from '../modules/feature-module.ts';

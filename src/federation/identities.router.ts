@@ -3,7 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { requireSignedIn } from '../account/account.router.ts';
 import type { Config } from '../config/config.schema.ts';
-import { isAppError } from '../http/app-error.ts';
+import { isAppError } from '../shared/app-error.ts';
 import type { Pages } from '../http/pages.ts';
 import type { Provider } from '../oidc/provider.ts';
 import type { BindingCookie } from './binding-cookie.ts';

@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import type { AccountClaim } from '../accounts/account-claim.service.ts';
 import type { AccountModel, Profile } from '../accounts/account.model.ts';
 import { isDuplicateKey, normalizeEmail, type Account, type AccountRepository } from '../accounts/account.repository.ts';
-import { AppError } from '../http/app-error.ts';
-import type { Audit } from '../ops/audit.ts';
+import { AppError } from '../shared/app-error.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { FederationModels, IdentityDocument } from './federation.models.ts';
 
 // The heart of federation: which account an upstream identity belongs to.

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 import type { AccountModel } from '../accounts/account.model.ts';
 import { isDuplicateKey } from '../accounts/account.repository.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { AuditActor } from '../audit/audit-event.model.ts';
 import type { GroupDocument, GroupModel } from './group.model.ts';
 

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { Context, Next } from 'koa';
 import Tokens from 'csrf';
-import { AppError } from './app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 
 // CSRF tokens for our forms (synchronizer token pattern): a random secret in an httpOnly cookie, a token derived
 // from it in each form (`_csrf`), compared in constant time by the csrf library on every state-changing request.

@@ -1,8 +1,8 @@
 import type { Context, Next } from 'koa';
 import { isDatabaseUnavailable } from '../db/connection.ts';
-import { AppError, isAppError } from './app-error.ts';
+import { AppError, isAppError } from '../shared/app-error.ts';
 import type { Pages } from './pages.ts';
-import type { Logger } from '../ops/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 
 // Turns every error of our routes into a clear answer: a page for browsers, JSON for programs. Field errors are
 // handled by the stages themselves (same form again, 400); what reaches here is fatal for the request.

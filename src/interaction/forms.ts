@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { AppError, isAppError } from '../http/app-error.ts';
+import { AppError, isAppError } from '../shared/app-error.ts';
 import type { StageContext, StageRoute } from './stage.ts';
 
 // Form schemas shared by the hosted pages. Field names follow the public contract (email, password, code ...).

@@ -2,11 +2,11 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import type { Config } from '../config/config.schema.ts';
 import type { Pages } from '../http/pages.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { Provider } from '../oidc/provider.ts';
 import type { Interaction, StageContext, StageRegistry } from './stage.ts';
 import { openStepState, sealStepState } from './step-state.ts';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 import { loginRouteOffered } from '../branding/login-method-gate.ts';
 import { brandView } from '../branding/brand-view.ts';
 

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Middleware } from 'koa';
 import { z } from 'zod';
 import type { AccountService } from '../accounts/account.service.ts';
-import { isAppError } from '../http/app-error.ts';
+import { isAppError } from '../shared/app-error.ts';
 import type { Pages } from '../http/pages.ts';
 import { parseForm } from './forms.ts';
 

@@ -3,7 +3,7 @@ import type { DerivedCache } from '../db/change-cache.ts';
 import type { ConsentRecordRepository } from '../consents/consent-record.repository.ts';
 import { escapeRegex } from '../db/regex.ts';
 import type { Models } from '../db/models.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { AttributeSchema } from '../profile/attribute-schema.ts';
 import type { ProfileService } from '../profile/profile.service.ts';
 import { leadCollection, type LeadDocument, type LeadModel } from './lead.model.ts';

@@ -3,8 +3,8 @@ import { normalizeEmail } from '../accounts/account.repository.ts';
 import type { AuditActor } from '../audit/audit-event.model.ts';
 import { escapeRegex } from '../db/regex.ts';
 import type { Models } from '../db/models.ts';
-import { AppError } from '../http/app-error.ts';
-import type { Audit } from '../ops/audit.ts';
+import { AppError } from '../shared/app-error.ts';
+import type { Audit } from '../shared/audit.ts';
 import { leadCollection, type LeadDocument, type LeadModel, type LeadStatus } from './lead.model.ts';
 import { leadTokenPrefix } from './lead.service.ts';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 import { documentStates, type DocumentState } from '../consents/legal.service.ts';
 import type { LegalDocumentRepository } from '../consents/legal-document.repository.ts';
 import type { AttributeSchema } from '../profile/attribute-schema.ts';

@@ -3,7 +3,7 @@ import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { contentFor, type DocumentState } from '../consents/legal.service.ts';
 import type { LegalDocumentRepository } from '../consents/legal-document.repository.ts';
-import { isAppError } from '../http/app-error.ts';
+import { isAppError } from '../shared/app-error.ts';
 import type { Pages } from '../http/pages.ts';
 import type { Locale } from '../i18n/i18n.ts';
 import { email as emailField, formError } from '../interaction/forms.ts';

@@ -1,5 +1,5 @@
 import type { Locale } from '../i18n/i18n.ts';
-import type { Logger } from '../ops/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import type { Mailer, MailName } from './mailer.ts';
 
 // Mails whose sending must not be seen in the response time: a page that answers "if an account exists, we sent

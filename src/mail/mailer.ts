@@ -2,7 +2,7 @@ import Handlebars from 'handlebars';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { I18n, Locale } from '../i18n/i18n.ts';
 import type { Views } from '../http/views.ts';
-import type { Logger } from '../ops/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 
 // The only importer of nodemailer. Messages come from views/mails/<name>/{subject,html,text}.hbs in the
 // recipient's language. Without SMTP_URL, messages are written to the log (for development only): their kind and

@@ -3,7 +3,7 @@ import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config/config.schema.ts';
 import { createSecretBox } from '../keys/secret-box.ts';
 import type { Mailer } from '../mail/mailer.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import { createChallengeStore } from './challenge-store.ts';
 import { createEmailOtpFactor } from './factors/email-otp.factor.ts';
 import { createRecoveryCodeFactor } from './factors/recovery-code.factor.ts';

@@ -1,8 +1,8 @@
 import type { AccountRepository } from '../accounts/account.repository.ts';
 import type { Config } from '../config/config.schema.ts';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 import type { Locale } from '../i18n/i18n.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import { upgrade, type AcrValue } from './acr.ts';
 import type { ChallengeView, EnrolmentView, Factor, FactorAccount, FactorRequest } from './factor.ts';
 import type { FactorRecord, FactorType } from './mfa-factor.model.ts';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { mongo } from 'mongoose';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 import { engineCollectionName } from './adapter/mongo.adapter.ts';
 import type { Provider } from './provider.ts';
 import type { ChangeCaches } from '../db/change-cache.ts';

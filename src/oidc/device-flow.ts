@@ -1,7 +1,7 @@
 import type { Configuration } from 'oidc-provider';
 import type { Config } from '../config/config.schema.ts';
 import type { Context, Next } from 'koa';
-import type { RateLimits } from '../http/rate-limits.ts';
+import type { RateLimits } from '../config/config.schema.ts';
 import { WRONG_USER_CODE, type DevicePages } from './device-pages.ts';
 
 // The device authorization grant (RFC 8628), offered to clients that register the grant type

@@ -1,7 +1,7 @@
 import type Provider from 'oidc-provider';
 import { isDatabaseUnavailable } from '../db/connection.ts';
-import type { Audit } from '../ops/audit.ts';
-import type { Logger } from '../ops/logger.ts';
+import type { Audit } from '../shared/audit.ts';
+import type { Logger } from '../shared/logger.ts';
 
 // The engine's own events (docs/events.md) become audit log lines with the same dotted names. Errors that only
 // mean "MongoDB is unreachable" are marked on the context, so the response becomes a 503 (see http/errors.ts).

@@ -13,11 +13,11 @@ import { FRONTCHANNEL_DISCOVERY, FRONTCHANNEL_METADATA, frontchannelMetadataProb
 import type { PairwiseSubject } from '../keys/pairwise-subject.ts';
 import { fapi2MetadataProblem, authorizationCodeTtl, rotateRefreshToken } from './fapi-profile.ts';
 import { FAPI_DISCOVERY, bindFapiRefreshTokensToDpopKey, fapiConfiguration, fapiFeatures } from './fapi-engine.ts';
-import type { Logger } from '../ops/logger.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Logger } from '../shared/logger.ts';
+import type { Audit } from '../shared/audit.ts';
 import { ACR, ACR_VALUES } from '../mfa/acr.ts';
 import { deviceFlowFeature, userCodeGuessLimit } from './device-flow.ts';
-import type { RateLimits } from '../http/rate-limits.ts';
+import type { RateLimits } from '../config/config.schema.ts';
 import type { DevicePages } from './device-pages.ts';
 import { createPollThrottle } from './poll-throttle.ts';
 import type { PollTimingModel } from './poll-timing.model.ts';

@@ -1,7 +1,7 @@
 import type { AccountSection } from '../account/account.router.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { Models } from '../db/models.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { FeatureModule, WebDeps } from '../modules/feature-module.ts';
 import { createAttributeSchema } from './attribute-schema.ts';
 import { createProfileAccountRouter } from './profile-account.router.ts';

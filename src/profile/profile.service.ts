@@ -1,5 +1,5 @@
 import type { Account } from '../accounts/account.repository.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import type { AttributeSchema, FieldErrors } from './attribute-schema.ts';
 import type { ProfileConfig } from './profile-config.schema.ts';
 import type { ProgressiveProfiling } from './profile-metadata.ts';

@@ -8,7 +8,7 @@ import { defineOperation, type Operation } from '../admin/operation.ts';
 import type { Config } from '../config/config.schema.ts';
 import type { GroupService } from '../groups/group.service.ts';
 import type { KeyStore } from '../keys/key-store.service.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from '../shared/audit.ts';
 import { MANAGEMENT_SCOPES, scimResource } from '../oidc/resource-servers.ts';
 import type { AttributeSchema } from '../profile/attribute-schema.ts';
 import { renderScimProblem, scimError } from './scim-error.ts';

@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import net from 'node:net';
-import { AppError } from '../http/app-error.ts';
+import { AppError } from '../shared/app-error.ts';
 
 // Webhook URLs are chosen by operators (or anyone holding an admin token): without a guard they reach the IdP's
 // own network (metadata services, MongoDB, admin ports). Every address a host resolves to is checked against

@@ -2,7 +2,7 @@ import type { mongo } from 'mongoose';
 import { matchesFilter } from '../events/event-catalogue.ts';
 import type { StoredEvent, WorkerState } from '../events/event.models.ts';
 import { createLease, type Lease } from '../events/lease.ts';
-import type { Logger } from '../ops/logger.ts';
+import type { Logger } from '../shared/logger.ts';
 import { attemptDelivery, type DeliverySettings } from './webhook-delivery.ts';
 import type { WebhookDelivery, WebhookSubscription } from './webhook.models.ts';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { loadConfig } from '../../src/config/config.loader.ts';
-import { createLogger } from '../../src/ops/logger.ts';
+import { createLogger } from '../../src/shared/logger.ts';
 import { startServer, type RunningServer } from '../../src/server.ts';
 import { testMongoUri } from './mongo.ts';
 

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from '@jest/globals';
 import { toAuditRecord } from '../../src/audit/audit-record.ts';
 import { createAuditWriter } from '../../src/audit/audit-writer.ts';
-import { createLogger } from '../../src/ops/logger.ts';
+import { createLogger } from '../../src/shared/logger.ts';
 import { Browser } from '../helpers/browser.ts';
 import { cliEnvFor, runIdp } from '../helpers/cli.ts';
 import { signIn, type Rp } from '../helpers/rp.ts';

@@ -10,7 +10,7 @@ import { startWithUserAndRp } from '../helpers/scenario.ts';
 import type { TestApp } from '../helpers/test-app.ts';
 import { ConfigError, loadConfig } from '../../src/config/config.loader.ts';
 import { createMailer } from '../../src/mail/mailer.ts';
-import { createLogger } from '../../src/ops/logger.ts';
+import { createLogger } from '../../src/shared/logger.ts';
 import { createI18n } from '../../src/i18n/i18n.ts';
 import { createViews } from '../../src/http/views.ts';
 

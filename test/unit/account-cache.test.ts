@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { EventEmitter } from 'node:events';
 import { createChangeCaches } from '../../src/db/change-cache.ts';
-import { createLogger } from '../../src/ops/logger.ts';
+import { createLogger } from '../../src/shared/logger.ts';
 import { ACCOUNT_BOOKKEEPING_FIELDS, createAccountCache } from '../../src/accounts/account-cache.ts';
 import type { AccountDocument } from '../../src/accounts/account.model.ts';
 

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { EventEmitter } from 'node:events';
 import { createChangeCaches } from '../../src/db/change-cache.ts';
-import { createLogger } from '../../src/ops/logger.ts';
+import { createLogger } from '../../src/shared/logger.ts';
 
 // A stand-in change stream (no I/O): the cache's own logic, not MongoDB's, is under test here.
 function fakeDb() {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from '@jest/globals';
 import { PassThrough } from 'node:stream';
 import { createMailQueue } from '../../src/mail/mail-queue.ts';
-import { createLogger } from '../../src/ops/logger.ts';
+import { createLogger } from '../../src/shared/logger.ts';
 
 // The background mail queue: retries with backoff, a bound, a drain on stop, and failures logged without bodies.
 

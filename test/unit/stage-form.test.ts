@@ -1,6 +1,6 @@
 import { describe, expect, test } from '@jest/globals';
 import { z } from 'zod';
-import { AppError } from '../../src/http/app-error.ts';
+import { AppError } from '../../src/shared/app-error.ts';
 import { defineStageForm, email, password, type FormFailure } from '../../src/interaction/forms.ts';
 import { createStageRegistry, type StageContext } from '../../src/interaction/stage.ts';
 

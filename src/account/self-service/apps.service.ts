@@ -1,7 +1,7 @@
 import type { Model, mongo } from 'mongoose';
 import type { AuditActor } from '../../audit/audit-event.model.ts';
 import type { Locale } from '../../i18n/i18n.ts';
-import type { Audit } from '../../ops/audit.ts';
+import type { Audit } from '../../shared/audit.ts';
 import type { AccountSessions } from '../../oidc/account-sessions.ts';
 import { createEngineClients } from '../../oidc/engine-store.ts';
 import { signOutOfClient } from '../../oidc/client-logout.ts';

@@ -3,11 +3,11 @@ import { normalizeEmail } from '../../accounts/account.repository.ts';
 import type { UserDirectory } from '../../accounts/user-directory.service.ts';
 import type { ActionTokenModel } from '../../tokens/action-token.model.ts';
 import type { ActionTokenService } from '../../tokens/action-token.service.ts';
-import { AppError } from '../../http/app-error.ts';
-import type { RateLimits } from '../../http/rate-limits.ts';
+import { AppError } from '../../shared/app-error.ts';
+import type { RateLimits } from '../../config/config.schema.ts';
 import type { Locale } from '../../i18n/i18n.ts';
 import type { MailQueue } from '../../mail/mail-queue.ts';
-import type { Audit } from '../../ops/audit.ts';
+import type { Audit } from '../../shared/audit.ts';
 import { validity } from '../../accounts/account.service.ts';
 
 // "Change email" on /account/email, in two steps: the new address gets a 6-digit code (an action token of purpose

@@ -1,6 +1,6 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
-import { isAppError, type AppError } from '../../http/app-error.ts';
+import { isAppError, type AppError } from '../../shared/app-error.ts';
 
 // Small pieces shared by the self-service routers.
 

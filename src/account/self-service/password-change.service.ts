@@ -2,11 +2,11 @@ import type { AccountRepository } from '../../accounts/account.repository.ts';
 import { normalizeEmail } from '../../accounts/account.repository.ts';
 import type { AccountService } from '../../accounts/account.service.ts';
 import type { PasswordHasher } from '../../accounts/password.hasher.ts';
-import { AppError } from '../../http/app-error.ts';
-import type { RateLimits } from '../../http/rate-limits.ts';
+import { AppError } from '../../shared/app-error.ts';
+import type { RateLimits } from '../../config/config.schema.ts';
 import type { Locale } from '../../i18n/i18n.ts';
 import type { MailQueue } from '../../mail/mail-queue.ts';
-import type { Audit } from '../../ops/audit.ts';
+import type { Audit } from '../../shared/audit.ts';
 import type { SelfSessions } from './sessions.service.ts';
 
 // "Change password" on /account/password. With a password, the current one is asked (OWASP ASVS 5.0 V6.2.3: a

@@ -1,5 +1,5 @@
 import type { AuditActor } from '../../audit/audit-event.model.ts';
-import type { Audit } from '../../ops/audit.ts';
+import type { Audit } from '../../shared/audit.ts';
 import type { AccountSessions } from '../../oidc/account-sessions.ts';
 import { endSessionByUid } from '../../oidc/end-session.ts';
 import type { Provider } from '../../oidc/provider.ts';

@@ -1,6 +1,6 @@
 import type { Context, Middleware, Next } from 'koa';
 import Bowser from 'bowser';
-import type { Logger } from '../../ops/logger.ts';
+import type { Logger } from '../../shared/logger.ts';
 import type { Provider } from '../../oidc/provider.ts';
 import { networkOf } from '../../mfa/risk/risk-signals.ts';
 import type { SessionDeviceDocument, SessionDeviceModel } from './session-device.model.ts';

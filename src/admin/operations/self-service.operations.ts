@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { SelfService } from '../../account/self-service/self-service.module.ts';
-import { AppError } from '../../http/app-error.ts';
+import { AppError } from '../../shared/app-error.ts';
 import { defineOperation, type Operation } from '../operation.ts';
 import type { AdminDeps } from './admin-deps.ts';
 

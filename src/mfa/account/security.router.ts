@@ -3,7 +3,7 @@ import type { Context, Middleware } from 'koa';
 import type { Connection } from 'mongoose';
 import { z } from 'zod';
 import type { Config } from '../../config/config.schema.ts';
-import { isAppError } from '../../http/app-error.ts';
+import { isAppError } from '../../shared/app-error.ts';
 import type { Pages } from '../../http/pages.ts';
 import { createEngineClients } from '../../oidc/engine-store.ts';
 import type { Provider } from '../../oidc/provider.ts';

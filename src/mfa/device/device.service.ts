@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import type { Audit } from '../../ops/audit.ts';
+import type { Audit } from '../../shared/audit.ts';
 import type { DeviceDocument, DeviceModel } from './device.model.ts';
 
 // The device cookie: a random 256-bit id, httpOnly, first-party, long-lived. It is bound to an account only in the

@@ -1,5 +1,5 @@
 import type { Config } from '../../config/config.schema.ts';
-import type { Audit } from '../../ops/audit.ts';
+import type { Audit } from '../../shared/audit.ts';
 import type { DeviceDocument } from '../device/device.model.ts';
 import type { DeviceService } from '../device/device.service.ts';
 import type { MfaFacts, RiskAssessor } from '../mfa-policy.service.ts';

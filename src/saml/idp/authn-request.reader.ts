@@ -1,5 +1,5 @@
-import { AppError } from '../../http/app-error.ts';
-import type { Audit } from '../../ops/audit.ts';
+import { AppError } from '../../shared/app-error.ts';
+import type { Audit } from '../../shared/audit.ts';
 import type { IdpCredentials } from './idp-credentials.ts';
 import { BindingRefused, decodeMessage, type RedirectQuery } from './binding.codec.ts';
 import {

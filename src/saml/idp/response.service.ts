@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import type { AccountRepository } from '../../accounts/account.repository.ts';
 import type { Config } from '../../config/config.schema.ts';
 import { SCOPE_CLAIMS, accountClaimsWithGroups, type GroupNames } from '../../oidc/claims.ts';
-import type { Audit } from '../../ops/audit.ts';
+import type { Audit } from '../../shared/audit.ts';
 import type { AuthorizationCodeTaker } from '../../oidc/engine-store.ts';
 import { authnContextClassFor, satisfies } from './authn-context.ts';
 import type { IdpCredentials } from './idp-credentials.ts';

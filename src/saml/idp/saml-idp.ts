@@ -8,7 +8,7 @@ import type { KeyStore } from '../../keys/key-store.service.ts';
 import type { ClientService } from '../../oidc/client.service.ts';
 import type { Provider } from '../../oidc/provider.ts';
 import { sessionExists, sessionUidOf } from '../../oidc/signed-in.ts';
-import type { Audit } from '../../ops/audit.ts';
+import type { Audit } from '../../shared/audit.ts';
 import { createAuthorizationCodeTaker } from '../../oidc/engine-store.ts';
 import { createMessageReader } from './authn-request.reader.ts';
 import { createIdpCredentials } from './idp-credentials.ts';

@@ -1,6 +1,6 @@
 import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
-import { AppError } from '../../http/app-error.ts';
+import { AppError } from '../../shared/app-error.ts';
 import type { Pages } from '../../http/pages.ts';
 import type { InboundMessage } from './authn-request.reader.ts';
 import { readRedirectQuery } from './binding.codec.ts';

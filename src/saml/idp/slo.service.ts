@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { Context } from 'koa';
 import type { Config } from '../../config/config.schema.ts';
-import { AppError } from '../../http/app-error.ts';
+import { AppError } from '../../shared/app-error.ts';
 import type { Pages } from '../../http/pages.ts';
-import type { Audit } from '../../ops/audit.ts';
+import type { Audit } from '../../shared/audit.ts';
 import { endSessionByUid } from '../../oidc/end-session.ts';
 import type { Provider } from '../../oidc/provider.ts';
 import type { InboundMessage, MessageReader } from './authn-request.reader.ts';

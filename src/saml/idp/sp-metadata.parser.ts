@@ -1,4 +1,4 @@
-import { AppError } from '../../http/app-error.ts';
+import { AppError } from '../../shared/app-error.ts';
 import { BINDING, certificatesOf, extract, spEntity } from './saml-lib.ts';
 import type { Endpoint } from './saml.models.ts';
 import { refuseDoctype, XmlRefused } from './xml-guard.ts';

@@ -1,6 +1,6 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import { z } from 'zod';
-import { AppError } from '../../http/app-error.ts';
+import { AppError } from '../../shared/app-error.ts';
 import type { ChangeCaches } from '../../db/change-cache.ts';
 import type { ClientService } from '../../oidc/client.service.ts';
 import { SCOPE_CLAIMS } from '../../oidc/claims.ts';

@@ -1,4 +1,4 @@
-import { AppError } from '../../http/app-error.ts';
+import { AppError } from '../../shared/app-error.ts';
 import { decodePostMessage } from '../idp/binding.codec.ts';
 import { refuseDoctype, requireResponseShape, XmlRefused } from '../idp/xml-guard.ts';
 import { BEARER, STATUS } from '../idp/saml-constants.ts';

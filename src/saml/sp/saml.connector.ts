@@ -1,6 +1,6 @@
 import type { Connector, ConnectorFactory, ConnectorRecord, NormalizedProfile, UpstreamTransaction } from '../../federation/connector.ts';
 import { mapProfile } from '../../federation/claim-mapping.ts';
-import { AppError } from '../../http/app-error.ts';
+import { AppError } from '../../shared/app-error.ts';
 import { BINDING, redirectQuery, type SigningCredentials } from '../idp/saml-lib.ts';
 import { NAMEID } from '../idp/saml-constants.ts';
 import { escapeXml, instant } from '../idp/xml-templates.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { Audit } from '../../../ops/audit.ts';
+import type { Audit } from '../../../shared/audit.ts';
 import { grantConsent, type ConsentDetails } from '../../../oidc/grants.ts';
 import type { Provider } from '../../../oidc/provider.ts';
 import { parseForm } from '../../forms.ts';

@@ -7,10 +7,10 @@ import type { ConnectorService } from '../../../federation/connector.service.ts'
 import type { TransactionDocument } from '../../../federation/federation.models.ts';
 import type { LinkingService, UpstreamProfile } from '../../../federation/linking.service.ts';
 import type { TransactionService } from '../../../federation/transaction.service.ts';
-import { AppError } from '../../../http/app-error.ts';
-import type { RateLimits } from '../../../http/rate-limits.ts';
+import { AppError } from '../../../shared/app-error.ts';
+import type { RateLimits } from '../../../config/config.schema.ts';
 import type { Mailer } from '../../../mail/mailer.ts';
-import type { Audit } from '../../../ops/audit.ts';
+import type { Audit } from '../../../shared/audit.ts';
 import type { Provider } from '../../../oidc/provider.ts';
 import { ACR } from '../../../mfa/acr.ts';
 import type { StageContext } from '../../stage.ts';

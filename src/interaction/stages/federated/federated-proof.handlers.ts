@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { UpstreamProfile } from '../../../federation/linking.service.ts';
 import type { TransactionDocument } from '../../../federation/federation.models.ts';
-import { AppError } from '../../../http/app-error.ts';
+import { AppError } from '../../../shared/app-error.ts';
 import { code, email, formError, parseForm, password } from '../../forms.ts';
 import type { StageContext } from '../../stage.ts';
 import type { FederatedFlow, FederatedStageDeps } from './federated-flow.ts';

@@ -1,4 +1,4 @@
-import { isAppError } from '../../../http/app-error.ts';
+import { isAppError } from '../../../shared/app-error.ts';
 import type { TransactionDocument } from '../../../federation/federation.models.ts';
 import type { UpstreamProfile } from '../../../federation/linking.service.ts';
 import type { Stage, StageContext } from '../../stage.ts';

@@ -1,7 +1,7 @@
 import type { Account } from '../../../accounts/account.repository.ts';
 import { contentFor, type DocumentState, type LegalService } from '../../../consents/legal.service.ts';
-import { AppError } from '../../../http/app-error.ts';
-import type { Audit } from '../../../ops/audit.ts';
+import { AppError } from '../../../shared/app-error.ts';
+import type { Audit } from '../../../shared/audit.ts';
 import type { Stage, StageContext } from '../../stage.ts';
 
 // The engine's `legal` prompt: the client's required documents not yet accepted at their current version, each an

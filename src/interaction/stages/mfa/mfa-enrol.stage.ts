@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { AppError } from '../../../http/app-error.ts';
-import type { RateLimits } from '../../../http/rate-limits.ts';
+import { AppError } from '../../../shared/app-error.ts';
+import type { RateLimits } from '../../../config/config.schema.ts';
 import { ACR_VALUES, levelOf } from '../../../mfa/acr.ts';
 import type { FactorType } from '../../../mfa/mfa-factor.model.ts';
 import type { MfaDecision } from '../../../mfa/mfa-policy.service.ts';

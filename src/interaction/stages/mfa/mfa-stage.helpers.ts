@@ -1,4 +1,4 @@
-import { isAppError, type AppError } from '../../../http/app-error.ts';
+import { isAppError, type AppError } from '../../../shared/app-error.ts';
 import { formError } from '../../forms.ts';
 import { levelOf } from '../../../mfa/acr.ts';
 import type { MfaDecision } from '../../../mfa/mfa-policy.service.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
-import { AppError } from '../../../http/app-error.ts';
-import type { RateLimits } from '../../../http/rate-limits.ts';
-import type { Audit } from '../../../ops/audit.ts';
+import { AppError } from '../../../shared/app-error.ts';
+import type { RateLimits } from '../../../config/config.schema.ts';
+import type { Audit } from '../../../shared/audit.ts';
 import { levelOf } from '../../../mfa/acr.ts';
 import type { FactorType } from '../../../mfa/mfa-factor.model.ts';
 import type { MfaService, Upgraded } from '../../../mfa/mfa.service.ts';

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { RateLimits } from '../../../http/rate-limits.ts';
-import type { Audit } from '../../../ops/audit.ts';
+import type { RateLimits } from '../../../config/config.schema.ts';
+import type { Audit } from '../../../shared/audit.ts';
 import type { MfaModule } from '../../../mfa/mfa.module.ts';
 import type { Stage, StageContext } from '../../stage.ts';
 

@@ -1,6 +1,6 @@
 import type { Account } from '../../../accounts/account.repository.ts';
-import { AppError } from '../../../http/app-error.ts';
-import type { Audit } from '../../../ops/audit.ts';
+import { AppError } from '../../../shared/app-error.ts';
+import type { Audit } from '../../../shared/audit.ts';
 import type { FieldErrors } from '../../../profile/attribute-schema.ts';
 import { buildFields, formValue, prefill } from '../../../profile/profile-form.ts';
 import type { ProfileService, ProgressiveQuestion } from '../../../profile/profile.service.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { AccountService } from '../../../accounts/account.service.ts';
 import { stampOf, waitingSignIn } from '../../../accounts/password-stamp.ts';
-import { AppError } from '../../../http/app-error.ts';
+import { AppError } from '../../../shared/app-error.ts';
 import { defineStageForm, email } from '../../forms.ts';
 import type { Stage } from '../../stage.ts';
 import { extensionModel, showVerify, type LoginPageExtension } from '../login/login.stage.ts';

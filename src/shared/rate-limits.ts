@@ -1,7 +1,6 @@
 import type { mongo } from 'mongoose';
 import { RateLimiterMemory, RateLimiterMongo, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import type { Config } from '../config/config.schema.ts';
-import type { Audit } from '../ops/audit.ts';
+import type { Audit } from './audit.ts';
 import { AppError } from './app-error.ts';
 import { RATE_LIMIT_COLLECTION } from './rate-limit.model.ts';
 
@@ -9,19 +8,24 @@ import { RATE_LIMIT_COLLECTION } from './rate-limit.model.ts';
 // rate_limits, one atomic findOneAndUpdate per counted attempt), so several IdP instances behind a load balancer
 // allow together exactly what one would: a guesser gains nothing by spreading attempts over them. Without a store
 // (unit tests) the counters are per process.
-export type LimitName = keyof Config['rateLimits'];
+/** One limit: `points` attempts per `duration` seconds. */
+export interface LimitSetting {
+  points: number;
+  duration: number;
+}
 
-export interface RateLimits {
+/** The limits named `Name` (the app's are typed by its configuration: config.schema.ts RateLimits). */
+export interface RateLimits<Name extends string> {
   /** Counts one attempt; throws 429 `rate_limit.exceeded` with Retry-After once the allowance is spent. */
-  consume(name: LimitName, key: string): Promise<void>;
+  consume(name: Name, key: string): Promise<void>;
   /** Throws 429 when the allowance is already spent, without counting. */
-  check(name: LimitName, key: string): Promise<void>;
+  check(name: Name, key: string): Promise<void>;
   /**
    * `check` for several counters at once (one MongoDB round trip for all); resolves, in order, to whether each has a
    * live counter (false: nothing was counted against it, so there is nothing to `reset`).
    */
-  checkAll(checks: Array<{ name: LimitName; key: string }>): Promise<boolean[]>;
-  reset(name: LimitName, key: string): Promise<void>;
+  checkAll(checks: Array<{ name: Name; key: string }>): Promise<boolean[]>;
+  reset(name: Name, key: string): Promise<void>;
 }
 
 /**
@@ -29,14 +33,14 @@ export interface RateLimits {
  * named). `store`: the app's own database (its mongoose connection's `db`); the collection and its indexes are made
  * by ensureSchema (rate-limit.model.ts), never by the library at request time.
  */
-export function createRateLimits(config: Config, audit?: Audit, store?: mongo.Db): RateLimits {
+export function createRateLimits<Name extends string>(settings: Record<Name, LimitSetting>, audit?: Audit, store?: mongo.Db): RateLimits<Name> {
   const limiter = (name: string, limit: { points: number; duration: number }): RateLimiterAbstract => store
     ? new RateLimiterMongo({
       storeClient: store, tableName: RATE_LIMIT_COLLECTION, disableIndexesCreation: true,
       keyPrefix: name, points: limit.points, duration: limit.duration,
     })
     : new RateLimiterMemory({ keyPrefix: name, points: limit.points, duration: limit.duration });
-  const limiters = new Map(Object.entries(config.rateLimits).map(([name, limit]) => [name as LimitName, limiter(name, limit)]));
+  const limiters = new Map((Object.entries(settings) as Array<[Name, LimitSetting]>).map(([name, limit]) => [name, limiter(name, limit)]));
   const exceeded = (result: RateLimiterRes) => {
     const error = new AppError('rate_limit.exceeded', 429);
     (error as AppError & { retryAfter: number }).retryAfter = Math.ceil(result.msBeforeNext / 1000);
@@ -80,7 +84,7 @@ export function createRateLimits(config: Config, audit?: Audit, store?: mongo.Db
         if (!document) return false;
         // As RateLimiterMongo's _getRateLimiterRes computes remainingPoints and msBeforeNext.
         const msBeforeNext = document.expire !== null ? Math.max(new Date(document.expire).getTime() - Date.now(), 0) : -1;
-        if (config.rateLimits[name].points - document.points <= 0 && msBeforeNext > 0) {
+        if (settings[name].points - document.points <= 0 && msBeforeNext > 0) {
           throw exceeded(Object.assign(new RateLimiterRes(), { msBeforeNext, remainingPoints: 0, consumedPoints: document.points }));
         }
         return true;
