@@ -33,7 +33,7 @@ import { createConsoleModule } from './console/console.module.ts';
 import { consoleClientMetadata } from './console/console-client.ts';
 import { createUserDirectory } from './accounts/user-directory.service.ts';
 import { createPersonalData } from './accounts/personal-data.service.ts';
-import { endEverySession } from './oidc/end-session.ts';
+import { endEverySession, endSessionByUid } from './oidc/end-session.ts';
 import { createAccountSessions } from './oidc/account-sessions.ts';
 import { createGroupService } from './groups/group.service.ts';
 import { createConsentRecordRepository } from './consents/consent-record.repository.ts';
@@ -232,6 +232,7 @@ function createDirectory(base: Foundation, deps: {
     models, db, accounts: deps.accounts, schema: deps.profile.schema, profile: deps.profile.profile, sessions: accountSessions, audit: base.audit,
     unlinkIdentity: (accountId, identityId) => deps.federation.linking.unlink(accountId, identityId), personalData,
     deletionGraceDays: config.accounts.deletionGraceDays,
+    endSessionByUid: (uid) => endSessionByUid(deps.provider(), uid),
   });
   return { accountSessions, users };
 }

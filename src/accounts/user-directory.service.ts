@@ -45,6 +45,11 @@ export interface UserDirectoryDeps {
   personalData: PersonalData;
   /** accounts.deletionGraceDays */
   deletionGraceDays?: number;
+  /**
+   * The engine's logout of one session by its uid (oidc/end-session.ts endSessionByUid): back-channel logout to the
+   * sites signed in through it, grants revoked unless they outlive logout, the session destroyed.
+   */
+  endSessionByUid: (uid: string) => Promise<unknown>;
 }
 
 
@@ -195,13 +200,20 @@ export function createUserDirectory(deps: UserDirectoryDeps) {
       return due.length;
     },
 
+    // An operator ending sessions signs the person out of the sites too (OIDC Back-Channel Logout 1.0 §2.5), as the
+    // person's own "sign out" does; a session without a uid (none in practice) is only deleted.
     async endSession(id: string, sessionId: string, actor: AuditActor): Promise<void> {
-      if (!(await deps.sessions.endSession(id, sessionId))) throw new AppError('session.not_found', 404);
+      const session = (await deps.sessions.listSessions(id)).find((s) => s.id === sessionId);
+      if (!session) throw new AppError('session.not_found', 404);
+      if (session.uid) await deps.endSessionByUid(session.uid);
+      else await deps.sessions.endSession(id, sessionId);
       audit('session.ended_by_admin', { accountId: id, actor });
     },
     async endAllSessions(id: string, actor: AuditActor): Promise<number> {
       await get(id);
-      const ended = await deps.sessions.endAllSessions(id);
+      const sessions = await deps.sessions.listSessions(id);
+      for (const session of sessions) if (session.uid) await deps.endSessionByUid(session.uid);
+      const ended = sessions.filter((s) => s.uid).length + await deps.sessions.endAllSessions(id);
       audit('session.ended_by_admin', { accountId: id, actor, ended });
       return ended;
     },
