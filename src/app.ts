@@ -106,7 +106,7 @@ function ourRoutes(container: Container, web: WebDeps): Koa.Middleware[] {
     ...routesOf(container.federation.routers(web)),
     // Front-channel logout frames after the engine's logout confirmation, around the SAML SLO chain (inside it).
     createFrontchannelLogoutRouter({ provider: container.provider, pages, issuer: config.issuer }).routes() as Koa.Middleware,
-    container.saml.router(web.samlForm).routes() as Koa.Middleware,
+    ...routesOf(container.saml.routers(web)),
     ...routesOf(container.samlSp.routers(web)),
     ...routesOf(container.profile.routers(web)),
     ...routesOf(container.leads.routers(web)),

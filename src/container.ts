@@ -37,7 +37,7 @@ import { endEverySession, endSessionByUid } from './oidc/end-session.ts';
 import { createAccountSessions } from './oidc/account-sessions.ts';
 import { createGroupService } from './groups/group.service.ts';
 import { createConsentRecordRepository } from './consents/consent-record.repository.ts';
-import { createSamlIdp } from './saml/idp/saml-idp.ts';
+import { createSamlIdpModule } from './saml/idp/saml-idp.module.ts';
 import { SP_COLLECTION } from './saml/idp/sp-registry.service.ts';
 import { createActionTokenService } from './tokens/action-token.service.ts';
 import type { Logger } from './shared/logger.ts';
@@ -95,7 +95,7 @@ export async function createContainer(config: Config, connection: Connection, mo
 
   const clients = createClientService(db, provider, caches);
   if (registerInternalClients) await clients.ensureInternal(accountClientMetadata(config.issuer));
-  const saml = createSamlIdp({
+  const saml = createSamlIdpModule({
     config, models, keyStore, clients, provider, accounts: accountRepository, pages, audit, caches, groupNames: groups.namesOf, pairwise: base.pairwise,
   });
   // Upstream connector types: ours, and group-company SAML IdPs as login connectors (src/saml/sp).
@@ -214,7 +214,7 @@ function createAccountServices(base: Foundation, mfa: MfaModule) {
 /** Managing accounts (admin API, SCIM, CLI): one directory service over the same models and the engine's sessions. */
 function createDirectory(base: Foundation, deps: {
   provider: () => Provider; accounts: AccountService; profile: ProfileModule; consents: ConsentsModule;
-  federation: FederationModule; saml: ReturnType<typeof createSamlIdp>; leads: ReturnType<typeof createLeadsModule>;
+  federation: FederationModule; saml: ReturnType<typeof createSamlIdpModule>; leads: ReturnType<typeof createLeadsModule>;
 }) {
   const { db, models, caches, auditTrail, config } = base;
   const { consents, leads } = deps;
@@ -240,7 +240,7 @@ function createDirectory(base: Foundation, deps: {
 /** Events, export, the admin API, SCIM and the console: the operators' side. */
 async function createOperations(base: Foundation, deps: {
   provider: () => Provider; clients: ReturnType<typeof createClientService>; registerInternalClients: boolean; mfa: MfaModule;
-  federation: FederationModule; saml: ReturnType<typeof createSamlIdp>; consents: ConsentsModule; profile: ProfileModule;
+  federation: FederationModule; saml: ReturnType<typeof createSamlIdpModule>; consents: ConsentsModule; profile: ProfileModule;
   groups: ReturnType<typeof createGroupService>; leads: ReturnType<typeof createLeadsModule>; selfService: SelfService;
   users: ReturnType<typeof createUserDirectory>; accountSessions: ReturnType<typeof createAccountSessions>;
 }) {

@@ -1,4 +1,4 @@
-import type { Middleware } from 'koa';
+import type { WebDeps } from '../../modules/feature-module.ts';
 import type { AccountRepository } from '../../accounts/account.repository.ts';
 import type { GroupNames } from '../../oidc/claims.ts';
 import type { Config } from '../../config/config.schema.ts';
@@ -43,7 +43,7 @@ export interface SamlIdpDeps {
 /** How long our metadata says it is valid: SPs re-read it in time to see the next certificate. */
 const METADATA_VALID_SECONDS = 7 * 24 * 3600;
 
-export function createSamlIdp(deps: SamlIdpDeps) {
+export function createSamlIdpModule(deps: SamlIdpDeps) {
   const sps = createSpRegistry({ model: deps.models.SamlSp, clients: deps.clients, issuer: deps.config.issuer, caches: deps.caches });
   const credentials = createIdpCredentials({ keyStore: deps.keyStore, issuer: deps.config.issuer, refreshSeconds: deps.config.keys.pollSeconds });
   const read = createMessageReader({ sps, credentials, audit: deps.audit });
@@ -60,12 +60,12 @@ export function createSamlIdp(deps: SamlIdpDeps) {
     credentials,
     /** The account's SAML sign-ins and persistent NameIDs, for its data export and erasure. */
     accountData: createSamlAccountData(deps.models, nameIds),
-    router: (bodyParser: Middleware) => createSamlRouter({
-      pages: deps.pages, credentials, sso, responses, slo, bodyParser, metadataValidSeconds: METADATA_VALID_SECONDS,
+    routers: (web: WebDeps) => [createSamlRouter({
+      pages: deps.pages, credentials, sso, responses, slo, bodyParser: web.samlForm, metadataValidSeconds: METADATA_VALID_SECONDS,
       sessionUidOf: (ctx) => sessionUidOf(deps.provider(), ctx),
       sessionExists: (uid) => sessionExists(deps.provider(), uid),
-    }),
+    })],
   };
 }
 
-export type SamlIdp = ReturnType<typeof createSamlIdp>;
+export type SamlIdp = ReturnType<typeof createSamlIdpModule>;
