@@ -39,12 +39,22 @@ export interface FormFailure {
 }
 
 /**
- * A form a stage answers, in authentik's show / valid / invalid shape; the stage registry turns it into the stage's
- * POST route. The body is parsed with `schema` (the first invalid field becomes `<errors>.invalid_<field>`, 400).
- * Valid input goes to `valid`; a field error, or an AppError below 500 from `valid` (wrong password, rate limit ...),
- * goes to `invalid`, which shows the same view again. Anything else reaches the error handler.
+ * What a form's `load` step found: the thing the step acts on (`value`), or `skip` when the interaction is not at this
+ * step and `load` has answered the request itself (another page, the flow going on from where it is): the body is
+ * then never read.
  */
-export interface StageForm<S extends z.ZodType = z.ZodType> {
+export type Loaded<C> = { skip: true } | { value: C };
+
+/**
+ * A form a stage answers, in authentik's show / valid / invalid shape; the stage registry turns it into the stage's
+ * POST route. `load`, when given, runs first (the transaction or the sign-in the step belongs to, checked before the
+ * body is looked at); its errors reach the error handler. The body is then parsed with `schema` (the first invalid
+ * field becomes `<errors>.invalid_<field>`, 400). Valid input goes to `valid`; a field error, or an AppError below 500
+ * from `valid` (wrong password, rate limit ...), goes to `invalid`, which shows the same view again. `done` runs after
+ * `valid` for what is not the form's to show (signing in, linking): its errors, like any other, reach the error handler.
+ * `valid`, `done` and `invalid` get what `load` found.
+ */
+export interface StageForm<S extends z.ZodType = z.ZodType, C = undefined> {
   /** The sub-path of /interaction/:uid the form posts to ('' or e.g. '/register'). */
   path: string;
   schema: S;
@@ -54,12 +64,14 @@ export interface StageForm<S extends z.ZodType = z.ZodType> {
   echo?: readonly string[];
   /** 5xx codes said on the form rather than on the error page (a store that could not tell, like a wrong password). */
   showOnForm?: readonly string[];
-  valid(stage: StageContext, input: z.output<S>): Promise<void>;
-  invalid(stage: StageContext, failure: FormFailure): Promise<void> | void;
+  load?(stage: StageContext): Promise<Loaded<C>>;
+  valid(stage: StageContext, input: z.output<S>, loaded: C): Promise<void>;
+  done?(stage: StageContext, input: z.output<S>, loaded: C): Promise<void>;
+  invalid(stage: StageContext, failure: FormFailure, loaded: C): Promise<void> | void;
 }
 
 /** Types `valid`'s input from the schema, and keeps passwords out of what a failed form shows again. */
-export function defineStageForm<S extends z.ZodType>(form: StageForm<S>): StageForm {
+export function defineStageForm<S extends z.ZodType, C = undefined>(form: StageForm<S, C>): StageForm {
   if (form.echo?.some((name) => /password/i.test(name))) throw new Error(`form ${form.path}: a password is never shown again`);
   return form as unknown as StageForm;
 }
@@ -70,16 +82,22 @@ export function formRoute(form: StageForm): StageRoute {
     method: 'POST',
     path: form.path,
     async handle(stage) {
+      const loaded = form.load ? await form.load(stage) : { value: undefined };
+      if ('skip' in loaded) return;
       const typed = Object.fromEntries((form.echo ?? []).map((name) => {
         const value = stage.form[name];
         return [name, typeof value === 'string' ? value : ''];
       }));
+      let input: unknown;
       try {
-        await form.valid(stage, parseForm(form.schema, stage.form, form.errors));
+        input = parseForm(form.schema, stage.form, form.errors);
+        await form.valid(stage, input, loaded.value);
       } catch (error) {
         const failure = isAppError(error) && form.showOnForm?.includes(error.code) ? error : formError(stage.ctx, error);
-        await form.invalid(stage, { code: failure.code, field: failure.field, status: failure.status, typed });
+        await form.invalid(stage, { code: failure.code, field: failure.field, status: failure.status, typed }, loaded.value);
+        return;
       }
+      await form.done?.(stage, input, loaded.value);
     },
   };
 }

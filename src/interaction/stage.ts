@@ -5,8 +5,8 @@ import { formRoute, type StageForm } from './forms.ts';
 
 // A stage answers one prompt of the engine's policy (login, consent, and later mfa, profile, legal): the engine
 // decides *what* is needed, the stage decides *how*. Its routes live under /interaction/:uid; the path '' is the
-// page the engine sends the user to. A form it answers is declared in `forms` (schema, valid, invalid: forms.ts) and
-// the registry makes its POST route, so every stage shows field errors the same way.
+// page the engine sends the user to. A form it answers is declared in `forms` (load, schema, valid, done, invalid:
+// forms.ts) and the registry makes its POST route, so every stage shows field errors the same way.
 
 export interface InteractionClient {
   clientId: string;
@@ -74,7 +74,7 @@ export interface Stage {
   /** The engine prompt this stage resolves. */
   prompt: string;
   routes: StageRoute[];
-  /** Forms the stage answers (schema, valid, invalid: see forms.ts); each becomes a POST route of the stage. */
+  /** Forms the stage answers (load, schema, valid, done, invalid: see forms.ts); each becomes a POST route. */
   forms?: StageForm[];
 }
 

@@ -2,12 +2,13 @@ import { z } from 'zod';
 import type { UpstreamProfile } from '../../../federation/linking.service.ts';
 import type { TransactionDocument } from '../../../federation/federation.models.ts';
 import { AppError } from '../../../shared/app-error.ts';
-import { code, email, formError, parseForm, password } from '../../forms.ts';
+import { code, defineStageForm, email, formError, parseForm, password, type Loaded } from '../../forms.ts';
 import type { StageContext } from '../../stage.ts';
 import type { FederatedFlow, FederatedStageDeps } from './federated-flow.ts';
 
 // The POST steps after the upstream callback: confirming a new account, proving an existing one by password or by
-// a mailed code, and continuing after a claim. A step the transaction is not at goes back to `continueFlow`.
+// a mailed code, and continuing after a claim. A step the transaction is not at goes back to `continueFlow`; the
+// transaction is loaded and its status checked before the form is read (the forms' `load`, see forms.ts).
 
 export interface FlowSteps {
   continueFlow(stage: StageContext): Promise<void>;
@@ -17,34 +18,49 @@ export interface FlowSteps {
 export function createProofHandlers(deps: FederatedStageDeps, flow: FederatedFlow, steps: FlowSteps) {
   const { continueFlow, decide } = steps;
 
-  /** Clients with `federation_signup: confirm`: the person sees what the account will hold and may edit the name. */
-  async function confirmSignup(stage: StageContext) {
+  /**
+   * The transaction, when it is at one of `statuses`; read before the form, as the step depends on it. Elsewhere the
+   * flow goes on from where the transaction is, and the form is not read.
+   */
+  async function atStep(stage: StageContext, ...statuses: Array<TransactionDocument['status']>): Promise<Loaded<TransactionDocument>> {
     const tx = await flow.current(stage);
-    if (tx.status !== 'awaiting_signup') return continueFlow(stage);
-    const profile = tx.profile as UpstreamProfile;
-    let name: string | undefined;
-    try {
-      name = parseForm(z.object({ name: z.string().trim().max(200) }), stage.form, 'federation').name || undefined;
-    } catch (error) {
-      const failure = formError(stage.ctx, error);
-      return flow.showSignup(stage, profile, failure.code, failure.status);
-    }
-    const claims = { ...profile.claims, name };
-    const account = await deps.linking.createAccount(profile.email!, true, { ...profile, claims }, tx.connectorId);
-    if (!account) {
-      await deps.transactions.set(tx._id, 'authenticated');
-      return decide(stage, tx); // the address was taken meanwhile: prove it instead
-    }
-    await deps.linking.link(account._id, tx.connectorId, profile, 'new_account');
-    await flow.signIn(stage, tx, account, ['fed']);
+    if (statuses.includes(tx.status)) return { value: tx };
+    await continueFlow(stage);
+    return { skip: true };
   }
 
-  async function proveByPassword(stage: StageContext) {
-    const tx = await flow.current(stage);
-    if (tx.status !== 'awaiting_proof') return continueFlow(stage);
-    const candidates = await flow.candidatesOf(tx);
-    try {
-      const input = parseForm(z.object({ password }), stage.form, 'federation');
+  /** Clients with `federation_signup: confirm`: the person sees what the account will hold and may edit the name. */
+  const confirmSignup = defineStageForm({
+    path: '/federation/signup',
+    schema: z.object({ name: z.string().trim().max(200) }),
+    errors: 'federation',
+    load: (stage) => atStep(stage, 'awaiting_signup'),
+    // Only the name is checked on the form; creating and linking the account fail to the error page.
+    valid: async () => undefined,
+    async done(stage, input, tx) {
+      const profile = tx.profile as UpstreamProfile;
+      const claims = { ...profile.claims, name: input.name || undefined };
+      const account = await deps.linking.createAccount(profile.email!, true, { ...profile, claims }, tx.connectorId);
+      if (!account) {
+        await deps.transactions.set(tx._id, 'authenticated');
+        return decide(stage, tx); // the address was taken meanwhile: prove it instead
+      }
+      await deps.linking.link(account._id, tx.connectorId, profile, 'new_account');
+      await flow.signIn(stage, tx, account, ['fed']);
+    },
+    invalid: (stage, failure, tx) => flow.showSignup(stage, tx.profile as UpstreamProfile, failure.code, failure.status),
+  });
+
+  const proveByPassword = defineStageForm({
+    path: '/federation/password',
+    schema: z.object({ password }),
+    errors: 'federation',
+    load: async (stage) => {
+      const at = await atStep(stage, 'awaiting_proof');
+      return 'skip' in at ? at : { value: { tx: at.value, candidates: await flow.candidatesOf(at.value) } };
+    },
+    // A refused sign-in (blocked account) is said on this page too, like a wrong password.
+    async valid(stage, input, { tx, candidates }) {
       const proven = await deps.accounts.authenticateAmong(candidates, input.password, stage.ctx.ip);
       if (!proven) {
         deps.audit('federation.link.refused', { connectorId: tx.connectorId, reason: 'proof_failed', method: 'password', ip: stage.ctx.ip });
@@ -52,11 +68,9 @@ export function createProofHandlers(deps: FederatedStageDeps, flow: FederatedFlo
       }
       await deps.linking.link(proven._id, tx.connectorId, tx.profile as UpstreamProfile, 'password');
       await flow.signIn(stage, tx, proven, ['fed', 'pwd']);
-    } catch (error) {
-      const failure = formError(stage.ctx, error);
-      await flow.showProof(stage, tx, candidates, failure.code, failure.status);
-    }
-  }
+    },
+    invalid: (stage, failure, { tx, candidates }) => flow.showProof(stage, tx, candidates, failure.code, failure.status),
+  });
 
   async function sendCode(stage: StageContext) {
     const tx = await flow.current(stage);
@@ -85,21 +99,21 @@ export function createProofHandlers(deps: FederatedStageDeps, flow: FederatedFlo
     flow.showCode(stage);
   }
 
-  async function verifyCode(stage: StageContext) {
-    const tx = await flow.current(stage);
-    if (tx.status !== 'awaiting_proof' && tx.status !== 'awaiting_email') return continueFlow(stage);
-    try {
-      const input = parseForm(z.object({ code }), stage.form, 'federation');
+  const verifyCode = defineStageForm({
+    path: '/federation/verify',
+    schema: z.object({ code }),
+    errors: 'federation',
+    load: (stage) => atStep(stage, 'awaiting_proof', 'awaiting_email'),
+    async valid(_stage, input, tx) {
       if (!(await deps.transactions.checkCode(tx._id, input.code))) {
         deps.audit('federation.link.refused', { connectorId: tx.connectorId, reason: 'proof_failed', method: 'code' });
         throw new AppError('federation.invalid_code', 400, { field: 'code' });
       }
-    } catch (error) {
-      const failure = formError(stage.ctx, error);
-      return flow.showCode(stage, failure.code, failure.status);
-    }
-    return linkByMailbox(stage, tx);
-  }
+    },
+    // Once the code is right, what linking refuses (a blocked account, a race) goes to the error page.
+    done: (stage, _input, tx) => linkByMailbox(stage, tx),
+    invalid: (stage, failure) => flow.showCode(stage, failure.code, failure.status),
+  });
 
   /** The code proved the mailbox of `tx.email`: create, link or claim the account that uses it. */
   async function linkByMailbox(stage: StageContext, tx: TransactionDocument) {

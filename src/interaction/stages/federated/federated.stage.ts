@@ -84,13 +84,12 @@ export function createFederatedStage(deps: FederatedStageDeps): Stage {
   const proof = createProofHandlers(deps, flow, { continueFlow, decide });
   return {
     prompt: 'login',
+    forms: [proof.proveByPassword, proof.verifyCode, proof.confirmSignup],
     routes: [
       { method: 'GET', path: '/federation', handle: start },
       { method: 'GET', path: '/federation/continue', handle: continueFlow },
-      { method: 'POST', path: '/federation/password', handle: proof.proveByPassword },
+      // Sends the code to the one candidate, or to the address typed: it reads a form in one status only.
       { method: 'POST', path: '/federation/code', handle: proof.sendCode },
-      { method: 'POST', path: '/federation/verify', handle: proof.verifyCode },
-      { method: 'POST', path: '/federation/signup', handle: proof.confirmSignup },
       { method: 'POST', path: '/federation/claimed', handle: proof.continueClaimed },
     ],
   };

@@ -6,7 +6,7 @@ import type { Config } from '../../../config/config.schema.ts';
 import { AppError } from '../../../shared/app-error.ts';
 import type { Audit } from '../../../shared/audit.ts';
 import { ACR } from '../../../mfa/acr.ts';
-import { code, defineStageForm, email, formError, parseForm, password } from '../../forms.ts';
+import { code, defineStageForm, email, password } from '../../forms.ts';
 import type { Stage, StageContext } from '../../stage.ts';
 
 // The `login` prompt: email + password, then (when the address is not yet verified) the mailed code.
@@ -76,9 +76,43 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
     invalid: (stage, failure) => showLogin(stage, { email: failure.typed.email, error: failure.code }, failure.status),
   });
 
+  /** The address is proven (now, or meanwhile through the mailed link): the waiting sign-in finishes. */
+  async function verified(stage: StageContext, accountId: string) {
+    deps.audit('login.succeeded', { accountId, client: stage.interaction.client.clientId, amr: ['pwd'] });
+    await stage.finishLogin({ accountId, acr: ACR.password, amr: ['pwd'] });
+  }
+
+  // The waiting sign-in is checked before the code is read: a password changed meanwhile means signing in again, and
+  // an address verified meanwhile through the mailed link (in another browser) consumed the code: no code is needed.
+  const verify = defineStageForm({
+    path: '/verify',
+    schema: codeForm,
+    errors: 'verification',
+    async load(stage) {
+      const { accountId, stamp } = waitingSignIn.read(stage.pending.get());
+      if (accountId && (!stamp || stamp !== (await deps.passwordStamp(accountId)))) {
+        stage.pending.clear();
+        deps.audit('login.refused', { accountId, reason: 'password_changed_while_verifying', ip: stage.ctx.ip });
+        await showLogin(stage, { error: 'login.sign_in_again' }, 400);
+        return { skip: true };
+      }
+      if (accountId && (await deps.accounts.isEmailVerified(accountId))) {
+        await verified(stage, accountId);
+        return { skip: true };
+      }
+      return { value: accountId };
+    },
+    async valid(stage, input, accountId) {
+      if (!accountId) throw new AppError('verification.invalid_code', 400, { field: 'code' });
+      await deps.accounts.verifyEmailCode(accountId, input.code);
+    },
+    done: (stage, _input, accountId) => verified(stage, accountId!),
+    invalid: (stage, failure) => showVerify(stage, undefined, failure.code, failure.status),
+  });
+
   return {
     prompt: 'login',
-    forms: [signIn],
+    forms: [signIn, verify],
     routes: [
       {
         method: 'GET',
@@ -86,34 +120,6 @@ export function createLoginStage(deps: LoginStageDeps): Stage {
         async handle(stage) {
           for (const extension of deps.pageExtensions ?? []) if (await extension.intercept?.(stage)) return;
           await showLogin(stage);
-        },
-      },
-      {
-        method: 'POST',
-        path: '/verify',
-        async handle(stage) {
-          const { accountId, stamp } = waitingSignIn.read(stage.pending.get());
-          if (accountId && (!stamp || stamp !== (await deps.passwordStamp(accountId)))) {
-            stage.pending.clear();
-            deps.audit('login.refused', { accountId, reason: 'password_changed_while_verifying', ip: stage.ctx.ip });
-            await showLogin(stage, { error: 'login.sign_in_again' }, 400);
-            return;
-          }
-          try {
-            // The pending account (password proven in this browser) may have been verified meanwhile through the
-            // mailed link, in another browser: its code is then consumed, and the person continues without it.
-            if (!accountId || !(await deps.accounts.isEmailVerified(accountId))) {
-              const input = parseForm(codeForm, stage.form, 'verification');
-              if (!accountId) throw new AppError('verification.invalid_code', 400, { field: 'code' });
-              await deps.accounts.verifyEmailCode(accountId, input.code);
-            }
-          } catch (error) {
-            const failure = formError(stage.ctx, error);
-            showVerify(stage, undefined, failure.code, failure.status);
-            return;
-          }
-          deps.audit('login.succeeded', { accountId, client: stage.interaction.client.clientId, amr: ['pwd'] });
-          await stage.finishLogin({ accountId: accountId!, acr: ACR.password, amr: ['pwd'] });
         },
       },
     ],
