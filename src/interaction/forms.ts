@@ -1,7 +1,7 @@
 import type { Context } from 'koa';
 import { z } from 'zod';
 import { AppError, isAppError } from '../shared/app-error.ts';
-import type { StageContext, StageRoute } from './stage.ts';
+import type { StageContext, StageRoute } from './stage-context.ts';
 
 // Form schemas shared by the hosted pages. Field names follow the public contract (email, password, code ...).
 export const email = z.string().trim().min(3).max(254).pipe(z.email());
