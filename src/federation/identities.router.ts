@@ -2,14 +2,10 @@ import Router from '@koa/router';
 import type { Context, Middleware } from 'koa';
 import { z } from 'zod';
 import { requireSignedIn } from '../account/account.router.ts';
-import type { Config } from '../config/config.schema.ts';
 import { isAppError } from '../shared/app-error.ts';
 import type { Pages } from '../http/pages.ts';
-import type { Provider } from '../oidc/provider.ts';
-import type { BindingCookie } from './binding-cookie.ts';
-import type { ConnectorService } from './connector.service.ts';
-import type { LinkingService, UpstreamProfile } from './linking.service.ts';
-import type { TransactionService } from './transaction.service.ts';
+import type { UpstreamProfile } from './linking.service.ts';
+import type { FederationFlowDeps } from './federation-flow-deps.ts';
 
 // /account/identities: the signed-in person sees the upstream identities linked to the account, links another
 // one (an upstream sign-in started from here, bound to this account) or unlinks one, never the last way to sign
@@ -21,13 +17,7 @@ import type { TransactionService } from './transaction.service.ts';
 const PAGE = '/account/identities';
 const linkForm = z.object({ connector: z.string().min(1).max(100) });
 
-export interface IdentitiesRouterDeps {
-  config: Config;
-  provider: () => Provider;
-  connectors: ConnectorService;
-  transactions: TransactionService;
-  linking: LinkingService;
-  binding: BindingCookie;
+export interface IdentitiesRouterDeps extends FederationFlowDeps {
   pages: Pages;
   formMiddleware: Middleware[];
 }

@@ -1,29 +1,19 @@
 import type { ClaimResult } from '../../../accounts/account-claim.service.ts';
 import type { Account } from '../../../accounts/account.repository.ts';
 import type { AccountService } from '../../../accounts/account.service.ts';
-import type { Config } from '../../../config/config.schema.ts';
-import type { BindingCookie } from '../../../federation/binding-cookie.ts';
-import type { ConnectorService } from '../../../federation/connector.service.ts';
 import type { TransactionDocument } from '../../../federation/federation.models.ts';
-import type { LinkingService, UpstreamProfile } from '../../../federation/linking.service.ts';
-import type { TransactionService } from '../../../federation/transaction.service.ts';
+import type { UpstreamProfile } from '../../../federation/linking.service.ts';
+import type { FederationFlowDeps } from '../../../federation/federation-flow-deps.ts';
 import { AppError } from '../../../shared/app-error.ts';
 import type { RateLimits } from '../../../config/config.schema.ts';
 import type { Mailer } from '../../../mail/mailer.ts';
 import type { Audit } from '../../../shared/audit.ts';
-import type { Provider } from '../../../oidc/provider.ts';
 import { ACR } from '../../../mfa/acr.ts';
 import type { StageContext } from '../../stage.ts';
 
 // What every step of the upstream sign-in shares: the current transaction, signing in, and the pages it renders.
 
-export interface FederatedStageDeps {
-  config: Config;
-  provider: () => Provider;
-  connectors: ConnectorService;
-  transactions: TransactionService;
-  linking: LinkingService;
-  binding: BindingCookie;
+export interface FederatedStageDeps extends FederationFlowDeps {
   /** Proves an existing account by password before linking (counted like a sign-in). */
   accounts: Pick<AccountService, 'authenticateAmong'>;
   mailer: Mailer;
