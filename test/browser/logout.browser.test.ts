@@ -62,8 +62,9 @@ describe('RP-initiated logout in a real browser', () => {
   test('with an id_token_hint of this session: no click, the RP gets its state back, the session is gone', async () => {
     const context = await chrome.newContext({ locale: 'en-US' });
     try {
+      const tokens = await signInWithChromium((await rpPage(context)).page);
+      // A tab of its own for the logout (same cookies): the sign-in tab's late error page for port 9 cannot interrupt it.
       const { page, violations } = await rpPage(context);
-      const tokens = await signInWithChromium(page);
       const endSession = client.buildEndSessionUrl(rp.config, { id_token_hint: tokens.id_token!, post_logout_redirect_uri: LOGGED_OUT, state: 'bye' });
       const back = page.waitForRequest((r) => r.url().startsWith(LOGGED_OUT), { timeout: 15_000 }).catch((error: Error) => {
         throw new Error(`${error.message}\nstill at ${page.url()}; CSP: ${JSON.stringify(violations)}`);
@@ -83,8 +84,8 @@ describe('RP-initiated logout in a real browser', () => {
   test('without a hint: the confirmation is asked, and "Sign out" reaches the registered URI with state', async () => {
     const context = await chrome.newContext({ locale: 'en-US' });
     try {
+      await signInWithChromium((await rpPage(context)).page);
       const { page, violations } = await rpPage(context);
-      await signInWithChromium(page);
       await page.goto(`${app.issuer}/session/end?client_id=${rp.clientId}&state=s2&post_logout_redirect_uri=${encodeURIComponent(LOGGED_OUT)}`);
       const button = page.locator('button[name=logout][value=yes]');
       expect(await button.count()).toBe(1);
