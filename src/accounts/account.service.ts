@@ -12,6 +12,7 @@ import { isDuplicateKey, normalizeEmail, type Account, type AccountRepository } 
 import type { PasswordHasher } from './password.hasher.ts';
 import type { LegacyCredentials } from './legacy-credentials.ts';
 import { refusePassword } from './password-policy.ts';
+import { countFailedPassword } from './failed-password.ts';
 
 export interface AccountServiceDeps {
   config: Config;
@@ -112,7 +113,7 @@ export function createAccountService(deps: AccountServiceDeps) {
 
     /** Email + password. Unknown email and wrong password give the same error in about the same time. */
     async authenticate(email: string, password: string, ip: string): Promise<Account> {
-      const accountKey = `${normalizeEmail(email)}`;
+      const accountKey = normalizeEmail(email);
       const [, accountCounted] = await limits.checkAll([{ name: 'loginPerIp', key: ip }, { name: 'loginPerAccount', key: accountKey }]);
       let account = await accounts.findByEmail(email);
       let ok: boolean;
@@ -126,8 +127,7 @@ export function createAccountService(deps: AccountServiceDeps) {
           : (await hasher.verifyDummy(password), false);
       }
       if (!ok || !account) {
-        await limits.consume('loginPerIp', ip).catch(() => undefined);
-        await limits.consume('loginPerAccount', accountKey).catch(() => undefined);
+        await countFailedPassword(limits, ip, accountKey);
         audit('login.failed', { accountId: account?._id, reason: account ? 'password' : 'unknown_email', ip });
         throw new AppError('login.invalid_credentials', 400);
       }
@@ -161,8 +161,7 @@ export function createAccountService(deps: AccountServiceDeps) {
         if (ok && !proven) proven = candidate;
       }
       if (!proven) {
-        await limits.consume('loginPerIp', ip).catch(() => undefined);
-        await limits.consume('loginPerAccount', candidates[0]?.emailNormalized ?? '').catch(() => undefined);
+        await countFailedPassword(limits, ip, candidates[0]?.emailNormalized ?? '');
       }
       return proven;
     },

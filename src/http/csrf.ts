@@ -4,7 +4,7 @@ import Tokens from 'csrf';
 import { AppError } from '../shared/app-error.ts';
 
 // CSRF tokens for our forms (synchronizer token pattern): a random secret in an httpOnly cookie, a token derived
-// from it in each form (`_csrf`), compared in constant time by the csrf library on every state-changing request.
+// from it in each form (`_csrf`, made by the csrf library), checked in constant time on every state-changing request.
 const tokens = new Tokens();
 
 /**

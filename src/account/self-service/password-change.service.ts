@@ -8,6 +8,7 @@ import type { Locale } from '../../i18n/i18n.ts';
 import type { MailQueue } from '../../mail/mail-queue.ts';
 import type { Audit } from '../../shared/audit.ts';
 import type { SelfSessions } from './sessions.service.ts';
+import { countFailedPassword } from '../../accounts/failed-password.ts';
 
 // "Change password" on /account/password. With a password, the current one is asked (OWASP ASVS 5.0 V6.2.3: a
 // change needs the current password) and wrong answers count on the sign-in's own limits (loginPerAccount and
@@ -47,8 +48,7 @@ export function createPasswordChange(deps: PasswordChangeDeps) {
       await limits.reset('loginPerAccount', key);
       return;
     }
-    await limits.consume('loginPerIp', ip).catch(() => undefined);
-    await limits.consume('loginPerAccount', key).catch(() => undefined);
+    await countFailedPassword(limits, ip, key);
     audit('password.change_failed', { accountId, reason: 'current_password', ip });
     throw new AppError('self_service.wrong_password', 400, { field: 'current_password' });
   }
